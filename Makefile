@@ -1,0 +1,39 @@
+# The project's front door. Every target builds its own virtual environment from the requirements
+# files, so a fresh clone needs only python3 (3.11 or newer) and, for synth and the template tests, node.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test test-fast lint synth deploy clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+## demo: run an update and a failed update against the embedded emulator (no AWS account)
+demo: $(STAMP)
+	$(BIN)/python -m offline.demo
+
+## test: every suite (unit, integration, workflow, infrastructure)
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+## lint: ruff and mypy
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## synth: the CloudFormation template, with no AWS credentials
+synth: $(STAMP)
+	$(BIN)/python app.py
+
+## deploy: needs AWS credentials and the CDK command line (npm package aws-cdk)
+deploy: $(STAMP)
+	npx --yes aws-cdk@2 deploy --app "$(BIN)/python app.py"
+
+clean:
+	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache
