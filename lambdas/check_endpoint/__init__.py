@@ -1,0 +1,1 @@
+"""Lambda function `check_endpoint` of the endpoint update workflow."""

@@ -1,0 +1,1 @@
+"""Lambda function `create_endpoint_config` of the endpoint update workflow."""

@@ -1,0 +1,1 @@
+"""Lambda function `deregister_scaling` of the endpoint update workflow."""

@@ -1,0 +1,1 @@
+"""Lambda function `raise_capacity` of the endpoint update workflow."""

@@ -1,0 +1,45 @@
+"""Step 2b: raise each autoscaled variant's instance count before the update, as a precaution."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from updater import scaling
+from updater.aws import client
+from updater.endpoint import IN_SERVICE, describe_endpoint, variants
+from updater.observability import task_handler
+
+
+def raised_count(count: int, increase: dict[str, int]) -> int:
+    if "Add" in increase:
+        return count + increase["Add"]
+    return math.ceil(count * (100 + increase["Percent"]) / 100)
+
+
+def raise_capacity(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The targets are computed from the counts seen at validation, so a retry asks for the same counts
+    and a variant already at its target is left alone."""
+    name = event["Request"]["EndpointName"]
+    increase = event["Request"]["CapacityIncrease"]
+    autoscaled = {t["ResourceId"] for t in event["Snapshot"]["Targets"]
+                  if t["ScalableDimension"] == scaling.INSTANCE_COUNT}
+    description = describe_endpoint(name)
+    live = {v["VariantName"]: v for v in variants(description)}
+    raises = []
+    for variant in event["Endpoint"]["Variants"]:
+        if scaling.resource_id(name, variant["VariantName"]) not in autoscaled or variant["Serverless"]:
+            continue
+        target = raised_count(variant["DesiredInstanceCount"], increase)
+        if live[variant["VariantName"]].get("DesiredInstanceCount", 0) < target:
+            raises.append({"VariantName": variant["VariantName"], "From": variant["DesiredInstanceCount"],
+                           "DesiredInstanceCount": target})
+    if raises and description["EndpointStatus"] == IN_SERVICE:
+        client("sagemaker").update_endpoint_weights_and_capacities(
+            EndpointName=name,
+            DesiredWeightsAndCapacities=[{"VariantName": r["VariantName"],
+                                          "DesiredInstanceCount": r["DesiredInstanceCount"]} for r in raises])
+    return raises
+
+
+handler = task_handler(raise_capacity)

@@ -1,0 +1,1 @@
+"""Lambda function `restore_scaling` of the endpoint update workflow."""

@@ -1,0 +1,1 @@
+"""Lambda function `update_endpoint` of the endpoint update workflow."""

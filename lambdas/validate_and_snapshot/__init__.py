@@ -1,0 +1,1 @@
+"""Lambda function `validate_and_snapshot` of the endpoint update workflow."""
