@@ -1,0 +1,165 @@
+"""Each task of the workflow has its own function: runtime, code, role, layer, settings and log group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from synthesized import (
+    Template,
+    as_list,
+    functions_by_folder,
+    referenced_id,
+    resources_of_type,
+    role_statements,
+    state_machine,
+)
+
+from infra import settings
+from statemachine import TASK_FUNCTIONS, TaskFunction
+
+TASKS = pytest.mark.parametrize("task", TASK_FUNCTIONS, ids=lambda task: task.folder)
+
+
+def test_every_task_has_exactly_one_function_and_nothing_else_is_a_function(template: Template) -> None:
+    # Given the template's Lambda functions, keyed by the folder their handler runs
+    functions = functions_by_folder(template)
+
+    # When their handlers are compared with the workflow's tasks
+    handlers = {function["Properties"]["Handler"] for _, function in functions.values()}
+
+    # Then there is one function per task (no helper functions such as a log-retention custom resource)
+    assert handlers == {task.handler for task in TASK_FUNCTIONS}
+    assert len(functions) == len(TASK_FUNCTIONS) == 7
+
+
+@TASKS
+def test_the_function_runs_python_3_12_or_later_on_arm64(template: Template, task: TaskFunction) -> None:
+    # Given the task's function
+    _, function = functions_by_folder(template)[task.folder]
+
+    # When its runtime and architecture are read
+    runtime = function["Properties"]["Runtime"]
+    major, minor = (int(part) for part in runtime.removeprefix("python").split("."))
+
+    # Then it is Python 3.12+ on Graviton
+    assert runtime.startswith("python") and (major, minor) >= (3, 12), runtime
+    assert function["Properties"]["Architectures"] == ["arm64"]
+
+
+@TASKS
+def test_the_function_has_its_size_timeout_and_environment(template: Template, task: TaskFunction) -> None:
+    # Given the task's function
+    _, function = functions_by_folder(template)[task.folder]
+    properties = function["Properties"]
+
+    # When its settings are read
+    # Then restoring gets five minutes, every other step one minute, and all share memory and environment
+    assert properties["Timeout"] == (300 if task.folder == "restore_scaling" else 60)
+    assert properties["MemorySize"] == 256
+    assert properties["Environment"]["Variables"] == {
+        "POWERTOOLS_SERVICE_NAME": "endpoint-updater",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "AWS_RETRY_MODE": "standard",
+        "AWS_MAX_ATTEMPTS": "5",
+    }
+
+
+@TASKS
+def test_the_function_uses_the_public_powertools_v3_layer_of_its_region(template: Template, task: TaskFunction) -> None:
+    # Given the task's function and the layer version of cdk.json
+    _, function = functions_by_folder(template)[task.folder]
+    version = settings.context_defaults()["powertoolsLayerVersion"]
+
+    # When its layers are read
+    layers = function["Properties"]["Layers"]
+
+    # Then it has exactly one: Powertools V3 for python3.12/arm64, in the stack's region, at that version
+    assert layers == [
+        {
+            "Fn::Join": [
+                "",
+                [
+                    "arn:aws:lambda:",
+                    {"Ref": "AWS::Region"},
+                    f":017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:{version}",
+                ],
+            ]
+        }
+    ]
+
+
+@TASKS
+def test_the_function_logs_to_its_own_log_group_with_retention(template: Template, task: TaskFunction) -> None:
+    # Given the task's function and the template's log groups
+    _, function = functions_by_folder(template)[task.folder]
+    log_groups = resources_of_type(template, "AWS::Logs::LogGroup")
+
+    # When its logging configuration is read
+    log_group_id = referenced_id(function["Properties"]["LoggingConfig"]["LogGroup"])
+
+    # Then it names a log group of this stack that has a retention (not the logRetention custom resource)
+    assert log_groups[log_group_id]["Properties"]["RetentionInDays"] > 0
+    others = [
+        other
+        for folder, (_, other) in functions_by_folder(template).items()
+        if folder != task.folder and referenced_id(other["Properties"]["LoggingConfig"]["LogGroup"]) == log_group_id
+    ]
+    assert others == []
+
+
+@TASKS
+def test_the_function_code_is_its_folder_and_the_shared_package(
+    template: Template, cloud_assembly: Path, task: TaskFunction
+) -> None:
+    # Given the task's function and its staged code asset in the cloud assembly
+    _, function = functions_by_folder(template)[task.folder]
+    metadata = function["Metadata"]
+    staged = cloud_assembly / metadata["aws:asset:path"]
+
+    # When the asset's content is listed
+    top_level = {entry.name for entry in staged.iterdir()}
+    every_path = [path.relative_to(staged).as_posix() for path in staged.rglob("*")]
+
+    # Then it is lambdas/<folder> plus the shared package, staged as files (no bundling step)
+    assert metadata["aws:asset:property"] == "Code"
+    assert metadata["aws:asset:is-bundled"] is False
+    expected = {task.folder, settings.SHARED_PACKAGE} & {entry.name for entry in settings.LAMBDAS_DIR.iterdir()}
+    assert top_level == expected
+    assert not [path for path in every_path if "__pycache__" in path or path.endswith(".pyc")]
+
+
+def test_each_function_has_its_own_role_that_only_lambda_can_assume(template: Template) -> None:
+    # Given the functions of the template
+    functions = functions_by_folder(template)
+
+    # When their roles are resolved
+    role_ids = {folder: referenced_id(function["Properties"]["Role"]) for folder, (_, function) in functions.items()}
+
+    # Then no two functions share a role
+    assert len(set(role_ids.values())) == len(functions)
+    # And each role trusts the Lambda service only
+    for folder, role_id in role_ids.items():
+        trust = template["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust == [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+        ], folder
+
+
+def test_the_state_machine_role_can_invoke_exactly_the_task_functions(template: Template) -> None:
+    # Given the state machine, its role and the task functions
+    _, machine = state_machine(template)
+    statements = role_statements(template, referenced_id(machine["Properties"]["RoleArn"]))
+    function_ids = {logical_id for logical_id, _ in functions_by_folder(template).values()}
+
+    # When the role's statements are read
+    actions = {action for statement in statements for action in as_list(statement["Action"])}
+    resources = [resource for statement in statements for resource in as_list(statement["Resource"])]
+
+    # Then it may only invoke, and only those seven functions (unqualified ARNs, as the definition names them)
+    assert {statement["Effect"] for statement in statements} == {"Allow"}
+    assert actions == {"lambda:InvokeFunction"}
+    assert all("Condition" not in statement for statement in statements)
+    assert sorted(resources, key=str) == sorted(
+        ({"Fn::GetAtt": [function_id, "Arn"]} for function_id in function_ids), key=str
+    )

@@ -1,0 +1,136 @@
+"""Each function's role grants exactly its rows of infra/permissions.py, plus logging to its own log group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from synthesized import Statement, Template, as_list, functions_by_folder, referenced_id, role_statements
+
+from infra.permissions import (
+    ANY_RESOURCE,
+    LOGGING_ACTIONS,
+    PERMISSIONS,
+    RESOURCELESS_ACTIONS,
+    actions_for,
+)
+from statemachine import TASK_FUNCTIONS
+
+FOLDERS = pytest.mark.parametrize("folder", [task.folder for task in TASK_FUNCTIONS])
+
+
+def _statements(template: Template, folder: str) -> list[Statement]:
+    _, function = functions_by_folder(template)[folder]
+    return role_statements(template, referenced_id(function["Properties"]["Role"]))
+
+
+def _normalized(actions: Any, resources: Any, conditions: Any) -> tuple[Any, ...]:
+    return (
+        tuple(sorted(as_list(actions))),
+        tuple(sorted(repr(resource) for resource in as_list(resources))),
+        repr(conditions or {}),
+    )
+
+
+def _rendered(resource: str) -> Any:
+    return resource if resource == ANY_RESOURCE else {"Fn::Sub": resource}
+
+
+def test_the_table_covers_exactly_the_task_functions() -> None:
+    # Given the workflow's task folders
+    folders = {task.folder for task in TASK_FUNCTIONS}
+
+    # When the permissions table's keys are compared with them
+    # Then every function has rows and no row belongs to a function that does not exist
+    assert set(PERMISSIONS) == folders
+    assert all(actions_for(folder) for folder in folders)
+
+
+@FOLDERS
+def test_the_role_allows_exactly_the_table_actions_and_logging(
+    function_roles: dict[str, set[str]], folder: str
+) -> None:
+    # Given the actions the synthesized role of the function allows
+    allowed = function_roles[folder]
+
+    # When they are compared with the table
+    # Then they are the table's actions for that folder plus writing logs, nothing more and nothing less
+    assert allowed == actions_for(folder) | LOGGING_ACTIONS
+
+
+@FOLDERS
+def test_the_role_statements_are_the_table_rows_with_their_resources_and_conditions(
+    template: Template, folder: str
+) -> None:
+    # Given the role's statements, logging left aside
+    statements = [
+        statement
+        for statement in _statements(template, folder)
+        if not set(as_list(statement["Action"])) <= LOGGING_ACTIONS
+    ]
+
+    # When they are normalized like the table's grants
+    deployed = sorted(
+        _normalized(statement["Action"], statement["Resource"], statement.get("Condition")) for statement in statements
+    )
+    expected = sorted(
+        _normalized(
+            list(grant.actions),
+            [_rendered(resource) for resource in grant.resources],
+            {operator: dict(values) for operator, values in grant.conditions.items()},
+        )
+        for grant in PERMISSIONS[folder]
+    )
+
+    # Then each statement is one grant of the table, all of them Allow
+    assert deployed == expected
+    assert {statement["Effect"] for statement in statements} == {"Allow"}
+
+
+@FOLDERS
+def test_no_action_is_a_wildcard(function_roles: dict[str, set[str]], folder: str) -> None:
+    # Given the actions the role allows
+    # When they are searched for wildcards
+    wildcards = {action for action in function_roles[folder] if "*" in action}
+
+    # Then there is none
+    assert wildcards == set()
+
+
+@FOLDERS
+def test_resource_star_is_granted_only_for_actions_that_support_no_resource_type(
+    template: Template, folder: str
+) -> None:
+    # Given the role's statements
+    statements = _statements(template, folder)
+
+    # When the actions granted on Resource "*" are collected
+    on_any_resource = {
+        action
+        for statement in statements
+        if ANY_RESOURCE in as_list(statement["Resource"])
+        for action in as_list(statement["Action"])
+    }
+
+    # Then they are all Application Auto Scaling Describe* actions, which have no resource type
+    assert on_any_resource <= RESOURCELESS_ACTIONS
+
+
+@FOLDERS
+def test_the_function_writes_logs_to_its_own_log_group_only(template: Template, folder: str) -> None:
+    # Given the function, its log group and its role's statements
+    _, function = functions_by_folder(template)[folder]
+    log_group_id = referenced_id(function["Properties"]["LoggingConfig"]["LogGroup"])
+    statements = _statements(template, folder)
+
+    # When the statements granting logs actions are collected
+    logging = [
+        statement
+        for statement in statements
+        if any(action.startswith("logs:") for action in as_list(statement["Action"]))
+    ]
+
+    # Then there is one, for creating streams and putting events into that log group only
+    assert len(logging) == 1
+    assert set(as_list(logging[0]["Action"])) == LOGGING_ACTIONS
+    assert as_list(logging[0]["Resource"]) == [{"Fn::GetAtt": [log_group_id, "Arn"]}]
