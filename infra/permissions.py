@@ -87,7 +87,6 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
         ),
         "deregister_scaling": (
             Grant(actions=("application-autoscaling:DeregisterScalableTarget",), resources=(SCALABLE_TARGET,)),
-            Grant(actions=("application-autoscaling:DescribeScalableTargets",), resources=(ANY_RESOURCE,)),
             # Checked by AWS: deregistering deletes target-tracking policies and with them their alarms.
             Grant(actions=("cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"), resources=(ALARM,)),
         ),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from offline.runner import LocalRunner
 
+# Node 20 makes jsii print an end-of-life banner; set before any test module imports aws_cdk.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
 
 

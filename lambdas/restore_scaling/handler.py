@@ -11,6 +11,8 @@ from updater.endpoint import describe_endpoint
 from updater.errors import AwsRequestFailed, ScalingRestoreFailed, UpdaterError
 from updater.observability import logger, task_handler
 
+_NOUNS = {"Targets": ("scalable target", "scalable targets"), "Policies": ("scaling policy", "scaling policies"),
+          "ScheduledActions": ("scheduled action", "scheduled actions"), "Alarms": ("alarm", "alarms")}
 CAUSE_LIMIT = 30000  # Step Functions keeps at most 32,768 characters of a cause.
 
 
@@ -56,7 +58,7 @@ def _failure(event: dict[str, Any], restored: dict[str, int]) -> dict[str, str]:
         now = f"endpoint {name} is {description['EndpointStatus']} on {description.get('EndpointConfigName')}"
     except UpdaterError as error:
         now = f"endpoint {name} could not be described ({error})"
-    counts = ", ".join(f"{count} {kind}" for kind, count in restored.items())
+    counts = ", ".join(f"{count} {_NOUNS[kind][count != 1]}" for kind, count in restored.items())
     return {
         "Error": event["Error"].get("Error") or "UpdateFailed",
         "Cause": f"{_error_message(event['Error'])}. Scaling restored as before the update ({counts}); {now}.",
@@ -64,13 +66,14 @@ def _failure(event: dict[str, Any], restored: dict[str, int]) -> dict[str, str]:
 
 
 def _summary(event: dict[str, Any], restored: dict[str, int]) -> dict[str, Any]:
-    after = {v["VariantName"]: v for v in event["Outcome"]["Endpoint"]["Variants"]}
+    outcome = event["Outcome"][0]  # a Parallel state's result is the list of its branches' results
+    after = {v["VariantName"]: v for v in outcome["Endpoint"]["Variants"]}
     return {
         "EndpointName": event["Request"]["EndpointName"],
         "Outcome": "Succeeded",
         "PreviousConfigName": event["Endpoint"]["EndpointConfigName"],
-        "NewConfigName": event["Outcome"]["NewConfig"]["EndpointConfigName"],
-        "Changes": event["Outcome"]["NewConfig"]["Changes"],
+        "NewConfigName": outcome["NewConfig"]["EndpointConfigName"],
+        "Changes": outcome["NewConfig"]["Changes"],
         "Variants": [{"VariantName": v["VariantName"], "Before": v, "After": after.get(v["VariantName"])}
                      for v in event["Endpoint"]["Variants"]],
         "ScalingRestored": restored,

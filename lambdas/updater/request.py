@@ -103,7 +103,7 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
     timeout = raw.get("TimeoutSeconds", DEFAULT_TIMEOUT_SECONDS)
     _int_in_range(problems, "TimeoutSeconds", timeout, TIMEOUT_RANGE)
 
-    if problems:
+    if problems or not isinstance(name, str):
         raise InvalidInput("invalid input: " + "; ".join(problems))
     return Request(EndpointName=name, VariantChanges=changes, CapacityIncrease=increase,
                    DeploymentConfig=deployment, PollIntervalSeconds=poll, TimeoutSeconds=timeout)

@@ -1,0 +1,296 @@
+"""Building and reading emulated SageMaker endpoints that use Application Auto Scaling.
+
+Used by the tests and the demo, inside ``moto.mock_aws`` with :mod:`offline.emulation` installed. Everything
+goes through boto3, so the readers (:func:`scaling_state`, :func:`endpoint_state`) are an independent view of
+what AWS reports; they import nothing from ``lambdas/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+__all__ = [
+    "DEFAULT_TAGS",
+    "ScalingSpec",
+    "VariantSpec",
+    "attach_scaling",
+    "create_endpoint",
+    "endpoint_state",
+    "scaling_state",
+]
+
+NAMESPACE = "sagemaker"
+DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+DEFAULT_TAGS = {"project": "endpoint-updater", "owner": "ml-platform"}
+SERVERLESS_CONFIG = {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+_POLICY_ARN = re.compile(r"^arn:[^:]+:autoscaling:[^:]*:[^:]*:scalingPolicy:[^:]+:resource/(?P<rest>.+)$")
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    """One production variant. ``serverless``: ServerlessConfig, no instance type or count."""
+
+    name: str = "AllTraffic"
+    model: str = "churn-v7"
+    instance_type: str | None = "ml.m5.large"
+    count: int = 2
+    weight: float = 1.0
+    serverless: bool = False
+
+
+@dataclass(frozen=True)
+class ScalingSpec:
+    """What :func:`attach_scaling` puts on a variant."""
+
+    min_capacity: int = 1
+    max_capacity: int = 4
+    target_tracking: bool = True
+    step_scaling: bool = True
+    scheduled_action: bool = True
+    suspended: dict[str, bool] | None = None
+    role_arn: str | None = None
+
+
+def _account(region: str) -> str:
+    return str(boto3.client("sts", region_name=region).get_caller_identity()["Account"])
+
+
+def _partition(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def _production_variant(spec: VariantSpec) -> dict[str, Any]:
+    variant: dict[str, Any] = {
+        "VariantName": spec.name,
+        "ModelName": spec.model,
+        "InitialVariantWeight": spec.weight,
+    }
+    if spec.serverless:
+        variant["ServerlessConfig"] = dict(SERVERLESS_CONFIG)
+    else:
+        variant["InstanceType"] = spec.instance_type
+        variant["InitialInstanceCount"] = spec.count
+    return variant
+
+
+NEXT_VERSIONS = 3
+_VERSIONED = re.compile(r"^(?P<stem>.*-v)(?P<version>[0-9]+)$")
+
+
+def _models_for(names: Iterable[str]) -> list[str]:
+    """The variants' models and, for a model named like ``churn-v7``, the next versions (churn-v8 to churn-v10)
+    so that updates have models to deploy (CreateEndpointConfig refuses a model that does not exist)."""
+    models: dict[str, None] = {}
+    for name in names:
+        models[name] = None
+        match = _VERSIONED.match(name)
+        if match:
+            for step in range(1, NEXT_VERSIONS + 1):
+                models[f"{match['stem']}{int(match['version']) + step}"] = None
+    return list(models)
+
+
+def create_endpoint(
+    name: str = "churn-prod",
+    variants: Sequence[VariantSpec] = (VariantSpec(),),
+    *,
+    tags: dict[str, str] | None = None,
+    region: str = "us-east-1",
+) -> str:
+    """Create the models, an endpoint config (with DataCaptureConfig and tags) and an InService endpoint.
+
+    Models: each variant's model and, for versioned names such as ``churn-v7``, the next three versions
+    (``churn-v8``, ``churn-v9``, ``churn-v10``). Tags default to :data:`DEFAULT_TAGS`. Returns the endpoint
+    config name (``<name>-config-1``).
+    """
+    sagemaker = boto3.client("sagemaker", region_name=region)
+    account = _account(region)
+    partition = _partition(region)
+    role = f"arn:{partition}:iam::{account}:role/sagemaker-execution"
+    existing = {m["ModelName"] for page in sagemaker.get_paginator("list_models").paginate() for m in page["Models"]}
+    for model in _models_for(v.model for v in variants):
+        if model in existing:
+            continue
+        sagemaker.create_model(
+            ModelName=model,
+            ExecutionRoleArn=role,
+            PrimaryContainer={
+                "Image": f"{account}.dkr.ecr.{region}.amazonaws.com/churn:{model}",
+                "ModelDataUrl": f"s3://{name}-models/{model}/model.tar.gz",
+            },
+        )
+    config_name = f"{name}-config-1"
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=config_name,
+        ProductionVariants=[_production_variant(v) for v in variants],
+        DataCaptureConfig={
+            "EnableCapture": True,
+            "InitialSamplingPercentage": 20,
+            "DestinationS3Uri": f"s3://{name}-capture/",
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        },
+        Tags=[{"Key": k, "Value": v} for k, v in (DEFAULT_TAGS if tags is None else tags).items()],
+    )
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config_name)
+    return config_name
+
+
+def attach_scaling(
+    endpoint: str, variant: str, spec: ScalingSpec = ScalingSpec(), *, region: str = "us-east-1"
+) -> None:
+    """Register the variant as a scalable target and attach a target tracking policy, a step scaling policy
+    with its CloudWatch alarm (actions: the policy and an SNS topic) and a scheduled action, as ``spec`` says."""
+    scaling = boto3.client("application-autoscaling", region_name=region)
+    cloudwatch = boto3.client("cloudwatch", region_name=region)
+    resource_id = f"endpoint/{endpoint}/variant/{variant}"
+    target = {"ServiceNamespace": NAMESPACE, "ResourceId": resource_id, "ScalableDimension": DIMENSION}
+    register: dict[str, Any] = {**target, "MinCapacity": spec.min_capacity, "MaxCapacity": spec.max_capacity}
+    if spec.role_arn:
+        register["RoleARN"] = spec.role_arn
+    if spec.suspended is not None:
+        register["SuspendedState"] = spec.suspended
+    scaling.register_scalable_target(**register)
+    if spec.target_tracking:
+        scaling.put_scaling_policy(
+            **target,
+            PolicyName=f"{variant}-invocations-target",
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": 70.0,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+                "ScaleInCooldown": 300,
+                "ScaleOutCooldown": 60,
+            },
+        )
+    if spec.step_scaling:
+        policy_arn = scaling.put_scaling_policy(
+            **target,
+            PolicyName=f"{variant}-burst-step",
+            PolicyType="StepScaling",
+            StepScalingPolicyConfiguration={
+                "AdjustmentType": "ChangeInCapacity",
+                "StepAdjustments": [
+                    {"MetricIntervalLowerBound": 0.0, "MetricIntervalUpperBound": 500.0, "ScalingAdjustment": 1},
+                    {"MetricIntervalLowerBound": 500.0, "ScalingAdjustment": 2},
+                ],
+                "Cooldown": 120,
+                "MetricAggregationType": "Average",
+            },
+        )["PolicyARN"]
+        account = _account(region)
+        cloudwatch.put_metric_alarm(
+            AlarmName=f"{endpoint}-{variant}-invocations-burst",
+            AlarmDescription="Scale out on invocation bursts",
+            Namespace="AWS/SageMaker",
+            MetricName="Invocations",
+            Dimensions=[{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}],
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=2,
+            Threshold=1000.0,
+            ComparisonOperator="GreaterThanThreshold",
+            AlarmActions=[policy_arn, f"arn:{_partition(region)}:sns:{region}:{account}:{endpoint}-alerts"],
+        )
+    if spec.scheduled_action:
+        scaling.put_scheduled_action(
+            **target,
+            ScheduledActionName=f"{variant}-business-hours",
+            Schedule="cron(0 8 ? * MON-FRI *)",
+            Timezone="Europe/Paris",
+            StartTime=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+            EndTime=dt.datetime(2031, 1, 1, tzinfo=dt.UTC),
+            ScalableTargetAction={"MinCapacity": spec.min_capacity, "MaxCapacity": spec.max_capacity},
+        )
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    return value
+
+
+def scaling_state(endpoint: str, *, region: str = "us-east-1") -> dict[str, Any]:
+    """The endpoint's scaling, normalised for equality (identifiers and timestamps AWS assigns are dropped).
+
+    ``targets``: ResourceId, ScalableDimension, MinCapacity, MaxCapacity, RoleARN, SuspendedState.
+    ``policies``: as DescribeScalingPolicies without PolicyARN, Alarms, CreationTime.
+    ``scheduled_actions``: as DescribeScheduledActions without ScheduledActionARN, CreationTime; ISO times.
+    ``alarms``: the alarms (other than those target tracking creates) whose actions invoke a scaling policy
+    of the endpoint, with each policy ARN written ``policy:<PolicyName>``, actions sorted.
+    So the state before a deregistration equals the state after a correct restore.
+    """
+    scaling = boto3.client("application-autoscaling", region_name=region)
+    cloudwatch = boto3.client("cloudwatch", region_name=region)
+    prefix = f"endpoint/{endpoint}/variant/"
+
+    targets = []
+    for page in scaling.get_paginator("describe_scalable_targets").paginate(ServiceNamespace=NAMESPACE):
+        for t in page["ScalableTargets"]:
+            if t["ResourceId"].startswith(prefix):
+                targets.append({k: t.get(k) for k in (
+                    "ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity", "RoleARN", "SuspendedState")})
+
+    policies = []
+    for page in scaling.get_paginator("describe_scaling_policies").paginate(ServiceNamespace=NAMESPACE):
+        for p in page["ScalingPolicies"]:
+            if p["ResourceId"].startswith(prefix):
+                policies.append({k: v for k, v in p.items() if k not in ("PolicyARN", "Alarms", "CreationTime")})
+
+    actions = []
+    for page in scaling.get_paginator("describe_scheduled_actions").paginate(ServiceNamespace=NAMESPACE):
+        for a in page["ScheduledActions"]:
+            if a["ResourceId"].startswith(prefix):
+                actions.append({k: _iso(v) for k, v in a.items() if k not in ("ScheduledActionARN", "CreationTime")})
+
+    def normalise(action: str) -> tuple[str, bool]:
+        match = _POLICY_ARN.match(action)
+        if not match or not match["rest"].startswith(f"{NAMESPACE}/{prefix}"):
+            return action, False
+        return "policy:" + match["rest"].split(":policyName/", 1)[-1], True
+
+    alarms = []
+    for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm"]):
+        for alarm in page["MetricAlarms"]:
+            if alarm["AlarmName"].startswith("TargetTracking-"):
+                continue
+            lists = {key: [normalise(a) for a in alarm.get(key, [])]
+                     for key in ("AlarmActions", "OKActions", "InsufficientDataActions")}
+            if not any(ours for entries in lists.values() for _, ours in entries):
+                continue
+            entry: dict[str, Any] = {key: sorted(a for a, _ in entries) for key, entries in lists.items()}
+            entry.update({k: alarm.get(k) for k in (
+                "AlarmName", "Namespace", "MetricName", "Statistic", "Period", "EvaluationPeriods", "Threshold",
+                "ComparisonOperator")})
+            entry["Dimensions"] = sorted((d["Name"], d["Value"]) for d in alarm.get("Dimensions", []))
+            alarms.append(entry)
+
+    return {
+        "targets": sorted(targets, key=lambda t: (t["ResourceId"], t["ScalableDimension"])),
+        "policies": sorted(policies, key=lambda p: (p["ResourceId"], p["ScalableDimension"], p["PolicyName"])),
+        "scheduled_actions": sorted(actions, key=lambda a: (a["ResourceId"], a["ScheduledActionName"])),
+        "alarms": sorted(alarms, key=lambda a: a["AlarmName"]),
+    }
+
+
+def endpoint_state(endpoint: str, *, region: str = "us-east-1") -> dict[str, Any]:
+    """EndpointStatus, EndpointConfigName, FailureReason, PendingEndpointConfigName and, per variant name,
+    its weights and instance counts (serverless variants: their Desired/Current ServerlessConfig)."""
+    described = boto3.client("sagemaker", region_name=region).describe_endpoint(EndpointName=endpoint)
+    variants = {}
+    for v in described.get("ProductionVariants", []):
+        variants[v["VariantName"]] = {k: v[k] for k in (
+            "CurrentInstanceCount", "DesiredInstanceCount", "CurrentWeight", "DesiredWeight",
+            "CurrentServerlessConfig", "DesiredServerlessConfig") if k in v}
+    return {
+        "EndpointStatus": described["EndpointStatus"],
+        "EndpointConfigName": described["EndpointConfigName"],
+        "FailureReason": described.get("FailureReason"),
+        "PendingEndpointConfigName": described.get("PendingDeploymentSummary", {}).get("EndpointConfigName"),
+        "Variants": variants,
+    }

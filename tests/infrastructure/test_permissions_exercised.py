@@ -1,0 +1,79 @@
+"""Each function's role, in the synthesized template, allows exactly what its code calls.
+
+The calls are not listed by hand: the workflow is executed in the local runner, which records every
+AWS call each handler makes. To them are added the permissions AWS checks behind some calls.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+import pytest
+
+from offline import emulation
+from offline.runner import LocalRunner
+from offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_endpoint
+
+# botocore's service ids, as they appear in its event names, to IAM service prefixes.
+IAM_PREFIX = {"application-auto-scaling": "application-autoscaling", "sagemaker": "sagemaker",
+              "cloudwatch": "cloudwatch"}
+
+# Permissions AWS checks behind a call, on the caller's role.
+IMPLIED = {
+    # "Identity-based policy examples for Application Auto Scaling": registering and putting policies
+    # for SageMaker also uses the target service's and CloudWatch's permissions, and the service-linked
+    # role is created on first use.
+    "application-autoscaling:RegisterScalableTarget": {
+        "sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities", "iam:CreateServiceLinkedRole"},
+    "application-autoscaling:PutScalingPolicy": {
+        "cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"},
+    # Deregistering deletes the target-tracking policies' alarms.
+    "application-autoscaling:DeregisterScalableTarget": {"cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"},
+    # CreateEndpointConfig with Tags needs sagemaker:AddTags; a config with an ExecutionRoleArn needs PassRole.
+    "sagemaker:CreateEndpointConfig": {"sagemaker:AddTags", "iam:PassRole"},
+}
+
+
+@pytest.fixture(scope="module")
+def calls() -> Iterator[dict[str, set[str]]]:
+    """Every (function, action) seen over a successful update with a capacity raise and a throttled
+    UpdateEndpoint, and a rolled-back update."""
+    by_function: dict[str, set[str]] = defaultdict(set)
+    with LocalRunner() as runner:
+        create_endpoint("churn-prod", (VariantSpec(),), tags={"team": "churn"})
+        attach_scaling("churn-prod", "AllTraffic", ScalingSpec(max_capacity=6))
+        emulation.inject_fault("sagemaker", "UpdateEndpoint", "ThrottlingException", times=2)
+        change = {"VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}]}
+        first = runner.run({"EndpointName": "churn-prod", **change, "CapacityIncrease": {"Add": 1},
+                            "PollIntervalSeconds": 1})
+        assert first.status == "SUCCEEDED", first.cause
+        emulation.configure_update("churn-prod", seconds=0.2, outcome="rollback")
+        second = runner.run({"EndpointName": "churn-prod", **change, "PollIntervalSeconds": 1})
+        assert second.status == "FAILED", second.cause
+        for folder, call in runner.calls:
+            service, operation = call.split(":")
+            by_function[folder].add(f"{IAM_PREFIX[service]}:{operation}")
+    yield dict(by_function)
+
+
+def needed(actions: set[str]) -> set[str]:
+    return actions.union(*(IMPLIED.get(action, set()) for action in actions))
+
+
+def test_every_function_was_exercised(calls: dict[str, set[str]], function_roles: dict[str, set[str]]) -> None:
+    assert set(calls) == set(function_roles)
+
+
+def test_each_role_allows_every_call_its_function_makes(calls: dict[str, set[str]],
+                                                        function_roles: dict[str, set[str]]) -> None:
+    missing = {folder: needed(actions) - function_roles[folder] for folder, actions in calls.items()}
+    assert {folder: gap for folder, gap in missing.items() if gap} == {}
+
+
+def test_no_role_allows_an_action_its_function_never_needs(calls: dict[str, set[str]],
+                                                           function_roles: dict[str, set[str]]) -> None:
+    logging_actions = {"logs:CreateLogStream", "logs:PutLogEvents", "logs:CreateLogGroup"}
+    extra = {folder: allowed - needed(calls.get(folder, set())) - logging_actions
+             for folder, allowed in function_roles.items()}
+    assert {folder: more for folder, more in extra.items() if more} == {}
