@@ -421,18 +421,20 @@ def _advance(backend: Any, endpoint: Any) -> None:
         state.data_capture = pending.data_capture
         endpoint.endpoint_status = "InService"
         endpoint.failure_reason = None
-    elif pending.outcome == "fail":
-        endpoint.endpoint_status = "Failed"
-        endpoint.failure_reason = reason
-    elif pending.outcome == "rollback":
-        endpoint.endpoint_status = "InService"
-        endpoint.failure_reason = reason
-    elif pending.outcome == "silent_rollback":
-        endpoint.endpoint_status = "InService"
-        endpoint.failure_reason = None
-    elif pending.outcome == "rollback_failed":
-        endpoint.endpoint_status = "UpdateRollbackFailed"
-        endpoint.failure_reason = reason
+    else:
+        status, gives_reason = _FAILED_OUTCOMES[pending.outcome]
+        endpoint.endpoint_status = status
+        endpoint.failure_reason = reason if gives_reason else None
+
+
+# What a failed update leaves: the endpoint's status, and whether it carries a FailureReason.
+# A rollback serves the previous config again (the endpoint's config name is left unchanged).
+_FAILED_OUTCOMES: dict[str, tuple[str, bool]] = {
+    "fail": ("Failed", True),
+    "rollback": ("InService", True),
+    "silent_rollback": ("InService", False),
+    "rollback_failed": ("UpdateRollbackFailed", True),
+}
 
 
 def _endpoint_or_error(backend: Any, endpoint_name: str) -> Any:

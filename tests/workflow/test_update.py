@@ -28,6 +28,9 @@ def update(runner: LocalRunner, **request: Any) -> Execution:
 
 
 DEFAULT_SCALING = ScalingSpec()
+# Failing cases also carry a partly suspended target, so that a restore that loses SuspendedState fails them.
+PARTLY_SUSPENDED = ScalingSpec(suspended={"DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": False,
+                                          "ScheduledScalingSuspended": False})
 
 
 def autoscaled_endpoint(variants: tuple[VariantSpec, ...] = (VariantSpec(),), scaled: tuple[str, ...] = ("AllTraffic",),
@@ -122,6 +125,26 @@ def test_capacity_raise_before_the_update(runner: LocalRunner, increase: dict[st
     assert scaling_state(ENDPOINT) == before
 
 
+def test_serverless_variant_gets_its_new_model(runner: LocalRunner) -> None:
+    create_endpoint(ENDPOINT, (VariantSpec(name="Serverless", serverless=True),))
+    execution = update(runner, VariantChanges=[{"VariantName": "Serverless", "ModelName": "churn-v8"}])
+    assert execution.status == "SUCCEEDED", execution.cause
+    variant = config_variants(endpoint_state(ENDPOINT)["EndpointConfigName"])["Serverless"]
+    assert variant["ModelName"] == "churn-v8"
+    assert "InitialInstanceCount" not in variant and variant["ServerlessConfig"]["MemorySizeInMB"] == 2048
+
+
+def test_deployment_config_is_passed_to_update_endpoint(runner: LocalRunner) -> None:
+    _, before = autoscaled_endpoint()
+    deployment = {"RollingUpdatePolicy": {"MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+                                          "WaitIntervalInSeconds": 60}}
+    execution = update(runner, **NEW_MODEL, DeploymentConfig=deployment)
+    assert execution.status == "SUCCEEDED", execution.cause
+    described = boto3.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    assert described["LastDeploymentConfig"] == deployment
+    assert scaling_state(ENDPOINT) == before
+
+
 def test_suspended_scaling_stays_suspended(runner: LocalRunner) -> None:
     suspended = {"DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": False,
                  "ScheduledScalingSuspended": True}
@@ -157,7 +180,7 @@ STEPS = [
                          ids=[f"{s[0]}{'-capacity' if s[2] else ''}" for s in STEPS])
 def test_a_crash_at_any_step_restores_the_scaling(runner: LocalRunner, folder: str, call: Any,
                                                   with_raise: bool) -> None:
-    _, before = autoscaled_endpoint()
+    _, before = autoscaled_endpoint(spec=PARTLY_SUSPENDED)
     runner.crash(folder, RuntimeError(f"{folder} crashed"), times=10)
     extra = {"CapacityIncrease": {"Add": 1}} if with_raise else {}
     execution = update(runner, **NEW_MODEL, **extra)
@@ -169,7 +192,7 @@ def test_a_crash_at_any_step_restores_the_scaling(runner: LocalRunner, folder: s
                          ids=[s[0] for s in STEPS if s[1]])
 def test_a_permanent_aws_error_at_any_step_restores_the_scaling(runner: LocalRunner, folder: str, call: Any,
                                                                 with_raise: bool) -> None:
-    old_config, before = autoscaled_endpoint()
+    old_config, before = autoscaled_endpoint(spec=PARTLY_SUSPENDED)
     service, operation = call
     emulation.inject_fault(service, operation, "ValidationException", "refused by the emulator", times=10)
     extra = {"CapacityIncrease": {"Add": 1}} if with_raise else {}
@@ -204,7 +227,7 @@ def test_a_crash_of_the_restore_is_retried(runner: LocalRunner) -> None:
 def test_an_update_that_does_not_land_fails_and_restores(runner: LocalRunner, outcome: str, error: str,
                                                          reason_in_cause: str) -> None:
     # Given an update that SageMaker will not complete on the new config
-    old_config, before = autoscaled_endpoint()
+    old_config, before = autoscaled_endpoint(spec=PARTLY_SUSPENDED)
     emulation.configure_update(ENDPOINT, seconds=0.5, outcome=outcome, failure_reason="model container crashed")
     # When the workflow runs it
     execution = update(runner, **NEW_MODEL)
