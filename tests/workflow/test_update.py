@@ -202,12 +202,24 @@ def test_a_permanent_aws_error_at_any_step_restores_the_scaling(runner: LocalRun
     assert endpoint_state(ENDPOINT)["EndpointConfigName"] == old_config
 
 
-def test_a_transient_error_is_retried_and_the_update_succeeds(runner: LocalRunner) -> None:
+@pytest.mark.parametrize(("service", "operation", "code"), [
+    ("sagemaker", "UpdateEndpoint", "ThrottlingException"),
+    ("sagemaker", "DescribeEndpoint", "ThrottlingException"),
+    ("application-autoscaling", "DeregisterScalableTarget", "ConcurrentUpdateException"),
+    ("application-autoscaling", "RegisterScalableTarget", "ConcurrentUpdateException"),
+])
+def test_a_transient_error_is_retried_and_the_update_succeeds(runner: LocalRunner, service: str, operation: str,
+                                                              code: str) -> None:
+    # Given more failures in a row than the SDK retries by itself (the runner gives it 2 attempts)
     _, before = autoscaled_endpoint()
-    emulation.inject_fault("sagemaker", "UpdateEndpoint", "ThrottlingException", "Rate exceeded", times=3)
+    emulation.inject_fault(service, operation, code, "try again", times=3)
+    # When the workflow runs, Then the state machine's Retry carries it through
     execution = update(runner, **NEW_MODEL)
     assert execution.status == "SUCCEEDED", execution.cause
     assert scaling_state(ENDPOINT) == before
+    failed_attempts = [e for e in execution.events if e["type"] == "LambdaFunctionFailed"]
+    assert failed_attempts and all(
+        e["lambdaFunctionFailedEventDetails"]["error"] == "AwsTransientError" for e in failed_attempts)
 
 
 def test_a_crash_of_the_restore_is_retried(runner: LocalRunner) -> None:
