@@ -1004,37 +1004,24 @@ def _sagemaker_target_tracking_alarms(policy: Any) -> list[Any]:
     target_value = float(config.get("TargetValue", 0.0))
     action = f"{policy.policy_arn}:createdBy/{uuid.uuid4()}"
     description = f"DO NOT EDIT OR DELETE. For TargetTrackingScaling policy {action}."
-    alarms = [
-        cloudwatch.put_metric_alarm(
-            name=f"TargetTracking-{policy.resource_id}-AlarmHigh-{uuid.uuid4()}",
+    def alarm(kind: str, comparison: str, periods: int, threshold: float) -> Any:
+        return cloudwatch.put_metric_alarm(
+            name=f"TargetTracking-{policy.resource_id}-{kind}-{uuid.uuid4()}",
             namespace=namespace,
             metric_name=metric_name,
-            comparison_operator="GreaterThanThreshold",
-            evaluation_periods=3,
+            comparison_operator=comparison,
+            evaluation_periods=periods,
             period=60,
-            threshold=target_value,
+            threshold=threshold,
             statistic=statistic,
             description=description,
             dimensions=dimensions,
             alarm_actions=[action],
         )
-    ]
+
+    alarms = [alarm("AlarmHigh", "GreaterThanThreshold", 3, target_value)]
     if not config.get("DisableScaleIn"):
-        alarms.append(
-            cloudwatch.put_metric_alarm(
-                name=f"TargetTracking-{policy.resource_id}-AlarmLow-{uuid.uuid4()}",
-                namespace=namespace,
-                metric_name=metric_name,
-                comparison_operator="LessThanThreshold",
-                evaluation_periods=15,
-                period=60,
-                threshold=round(target_value * 0.9, 6),
-                statistic=statistic,
-                description=description,
-                dimensions=dimensions,
-                alarm_actions=[action],
-            )
-        )
+        alarms.append(alarm("AlarmLow", "LessThanThreshold", 15, round(target_value * 0.9, 6)))
     return alarms
 
 
