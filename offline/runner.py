@@ -38,7 +38,8 @@ LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 STATE_MACHINE_NAME = "endpoint-updater"
 FUNCTION_PREFIX = "endpoint-updater-"
-# The environment each function gets, as the stack sets it.
+# The environment of every function, as the stack sets it (quieter logs, fewer SDK attempts so that the
+# state machine's Retry is exercised).
 FUNCTION_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME": "endpoint-updater", "POWERTOOLS_LOG_LEVEL": "ERROR",
                         "AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "2"}
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
@@ -126,7 +127,10 @@ class LocalRunner:
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         if str(LAMBDAS_DIR) not in sys.path:
             sys.path.insert(0, str(LAMBDAS_DIR))
-        self._stack.enter_context(_environment({"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}))
+        # Every function has the same environment, so it is set once for the runner's life: changing
+        # os.environ per invocation would race with threads that read it (botocore does, for proxies).
+        self._stack.enter_context(_environment({"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
+                                                **FUNCTION_ENVIRONMENT}))
         self._stack.enter_context(mock_aws(config=MOTO_CONFIG))
         emulation.install()
         emulation.reset()
@@ -226,13 +230,12 @@ class LocalRunner:
             previous = getattr(self._current, "folder", None)
             self._current.folder = task.folder
             try:
-                with _environment(FUNCTION_ENVIRONMENT):
-                    crash = self._crashes.get(task.folder)
-                    if crash is not None and crash.times > 0:
-                        crash.times -= 1
-                        raise crash.exception
-                    module = importlib.import_module(f"{task.folder}.handler")
-                    result = module.handler(event, _LambdaContext(name, self.function_arns[task.folder]))
+                crash = self._crashes.get(task.folder)
+                if crash is not None and crash.times > 0:
+                    crash.times -= 1
+                    raise crash.exception
+                module = importlib.import_module(f"{task.folder}.handler")
+                result = module.handler(event, _LambdaContext(name, self.function_arns[task.folder]))
                 payload = json.dumps(result).encode()
             except Exception as error:
                 response_headers["x-amz-function-error"] = "Unhandled"
