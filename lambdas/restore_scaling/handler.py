@@ -22,7 +22,7 @@ def restore_scaling(event: dict[str, Any]) -> dict[str, Any]:
     try:
         with translated_errors():
             new_arns = scaling.restore(snapshot)
-            problems = scaling.differences(snapshot, new_arns)
+            problems = scaling.differences(name, snapshot, new_arns)
     except AwsRequestFailed as error:
         raise ScalingRestoreFailed(_by_hand(name, str(error), snapshot)) from error
     if problems:

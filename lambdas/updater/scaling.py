@@ -117,30 +117,21 @@ def expected_alarms(snapshot: dict[str, Any], new_arns: dict[str, str]) -> list[
             for alarm in snapshot["Alarms"]]
 
 
-def differences(snapshot: dict[str, Any], new_arns: dict[str, str]) -> list[str]:
-    """What the live configuration lacks or has otherwise than the snapshot (empty when restored)."""
-    variants = sorted({t["ResourceId"].split("/variant/", 1)[1] for t in snapshot["Targets"]})
-    endpoints = {t["ResourceId"].split("/")[1] for t in snapshot["Targets"]}
-    if not variants:
+def differences(endpoint: str, snapshot: dict[str, Any], new_arns: dict[str, str]) -> list[str]:
+    """What the live configuration lacks or has otherwise than the snapshot (empty when restored).
+
+    The live state is read with the same `capture`, so both sides are ordered and normalised alike;
+    the alarms it finds are those the live step policies list, so an alarm left unpointed is missed.
+    """
+    if not snapshot["Targets"]:
         return []
-    live = capture(endpoints.pop(), variants)
-    found = []
-    if live["Targets"] != snapshot["Targets"]:
-        found.append(f"scalable targets are {live['Targets']}, expected {snapshot['Targets']}")
-    expected_policies = sorted((p["Definition"] for p in snapshot["Policies"]), key=_policy_key)
-    live_policies = sorted((p["Definition"] for p in live["Policies"]), key=_policy_key)
-    if live_policies != expected_policies:
-        found.append(f"scaling policies are {live_policies}, expected {expected_policies}")
-    if live["ScheduledActions"] != snapshot["ScheduledActions"]:
-        found.append(f"scheduled actions are {live['ScheduledActions']}, expected {snapshot['ScheduledActions']}")
-    live_alarms = describe_alarms([a["AlarmName"] for a in snapshot["Alarms"]])
-    if live_alarms != expected_alarms(snapshot, new_arns):
-        found.append(f"alarms are {live_alarms}, expected {expected_alarms(snapshot, new_arns)}")
-    return found
-
-
-def _policy_key(definition: dict[str, Any]) -> tuple[str, str]:
-    return definition["ResourceId"], definition["PolicyName"]
+    variants = [t["ResourceId"].split("/variant/", 1)[1] for t in snapshot["Targets"]]
+    live = capture(endpoint, variants)
+    expected = {**snapshot, "Policies": [p["Definition"] for p in snapshot["Policies"]],
+                "Alarms": expected_alarms(snapshot, new_arns)}
+    actual = {**live, "Policies": [p["Definition"] for p in live["Policies"]]}
+    return [f"{kind} are {actual[kind]}, expected {expected[kind]}"
+            for kind in ("Targets", "Policies", "ScheduledActions", "Alarms") if actual[kind] != expected[kind]]
 
 
 def counts(snapshot: dict[str, Any]) -> dict[str, int]:
