@@ -44,6 +44,10 @@ class Grant:
 
 
 ANY_RESOURCE = "*"
+# Filled in by the stack (Fn::Sub variables): resources it creates itself.
+UPDATES_TABLE = "${UpdatesTableArn}"
+EXECUTIONS = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${StateMachineName}:*"
+STATE_MACHINE = "${StateMachineArn}"
 ENDPOINT = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/*"
 ENDPOINT_CONFIG = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint-config/*"
 SCALABLE_TARGET = "arn:${AWS::Partition}:application-autoscaling:${AWS::Region}:${AWS::AccountId}:scalable-target/*"
@@ -76,6 +80,46 @@ _DESCRIBE_SCALING = Grant(
     resources=(ANY_RESOURCE,),
 )
 
+# The updates table: reading the lock and the update record, and conditional writes. TransactWriteItems
+# has no IAM action of its own: DynamoDB authorizes each of its items' actions (DynamoDB Developer Guide,
+# "Using IAM with DynamoDB transactions").
+_READ_RECORDS = Grant(actions=("dynamodb:GetItem",), resources=(UPDATES_TABLE,))
+_WRITE_RECORDS = Grant(actions=("dynamodb:UpdateItem",), resources=(UPDATES_TABLE,))
+IMPLIED_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "dynamodb:TransactWriteItems": frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem"}),
+})
+
+_RESTORE = (
+    Grant(
+        actions=(
+            "application-autoscaling:RegisterScalableTarget",
+            "application-autoscaling:PutScalingPolicy",
+            "application-autoscaling:PutScheduledAction",
+        ),
+        resources=(SCALABLE_TARGET,),
+    ),
+    _DESCRIBE_SCALING,
+    # Called to re-point step-scaling alarms at the new policy ARNs, and checked by AWS when
+    # target-tracking policies create their alarms.
+    Grant(
+        actions=("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"),
+        resources=(ALARM,),
+    ),
+    # Checked by AWS when registering the variant as a scalable target and when scaling it.
+    Grant(
+        actions=("sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"),
+        resources=(ENDPOINT,),
+    ),
+    # Checked by AWS on the first registration in an account that lacks the service-linked role.
+    Grant(
+        actions=("iam:CreateServiceLinkedRole",),
+        resources=(SAGEMAKER_SCALING_SERVICE_LINKED_ROLE,),
+        conditions=MappingProxyType({"StringLike": {"iam:AWSServiceName": SAGEMAKER_SCALING_SERVICE}}),
+    ),
+    _READ_RECORDS,
+    _WRITE_RECORDS,
+)
+
 PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
     {
         "validate_and_snapshot": (
@@ -84,17 +128,24 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             _DESCRIBE_SCALING,
             # The alarms behind step-scaling policies are part of the snapshot.
             Grant(actions=("cloudwatch:DescribeAlarms",), resources=(ALARM,)),
+            # The lock and the snapshot, in one transaction; whether a lock's holder still runs.
+            Grant(actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), resources=(UPDATES_TABLE,)),
+            Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
         ),
         "deregister_scaling": (
             Grant(actions=("application-autoscaling:DeregisterScalableTarget",), resources=(SCALABLE_TARGET,)),
             # Checked by AWS: deregistering deletes target-tracking policies and with them their alarms.
             Grant(actions=("cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"), resources=(ALARM,)),
+            _READ_RECORDS,
+            _WRITE_RECORDS,
         ),
         "raise_capacity": (
             Grant(
                 actions=("sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"),
                 resources=(ENDPOINT,),
             ),
+            _READ_RECORDS,
+            _WRITE_RECORDS,
         ),
         "check_endpoint": (Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),),
         "create_endpoint_config": (
@@ -115,39 +166,21 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
                 resources=(ROLE,),
                 conditions=MappingProxyType({"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
             ),
+            _WRITE_RECORDS,
         ),
         "update_endpoint": (
             Grant(actions=("sagemaker:UpdateEndpoint",), resources=(ENDPOINT, ENDPOINT_CONFIG)),
             Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
+            _READ_RECORDS,
+            _WRITE_RECORDS,
         ),
-        "restore_scaling": (
-            Grant(
-                actions=(
-                    "application-autoscaling:RegisterScalableTarget",
-                    "application-autoscaling:PutScalingPolicy",
-                    "application-autoscaling:PutScheduledAction",
-                ),
-                resources=(SCALABLE_TARGET,),
-            ),
-            _DESCRIBE_SCALING,
-            # Called to re-point step-scaling alarms at the new policy ARNs, and checked by AWS when
-            # target-tracking policies create their alarms.
-            Grant(
-                actions=("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"),
-                resources=(ALARM,),
-            ),
-            # Checked by AWS when registering the variant as a scalable target and when scaling it.
-            Grant(
-                actions=("sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"),
-                resources=(ENDPOINT,),
-            ),
-            # Checked by AWS on the first registration in an account that lacks the service-linked role.
-            Grant(
-                actions=("iam:CreateServiceLinkedRole",),
-                resources=(SAGEMAKER_SCALING_SERVICE_LINKED_ROLE,),
-                conditions=MappingProxyType({"StringLike": {"iam:AWSServiceName": SAGEMAKER_SCALING_SERVICE}}),
-            ),
+        "restore_scaling": _RESTORE,
+        "recover_scaling": (
+            *_RESTORE,
+            # The execution's input, when the status-change event leaves it out.
+            Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
         ),
+        "start_update": (Grant(actions=("states:StartExecution",), resources=(STATE_MACHINE,)),),
     }
 )
 

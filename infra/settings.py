@@ -33,7 +33,25 @@ MEMORY_MB = 256
 TIMEOUT = Duration.seconds(60)
 # Restoring re-creates every policy, scheduled action and alarm action of every variant, then reads them
 # back to verify: more calls, each retried with backoff by the SDK.
-TIMEOUT_BY_FOLDER: dict[str, Duration] = {"restore_scaling": Duration.seconds(300)}
+TIMEOUT_BY_FOLDER: dict[str, Duration] = {"restore_scaling": Duration.seconds(300),
+                                           "recover_scaling": Duration.seconds(300)}
+
+# The updates table. Its key schema and attribute names are the functions' (lambdas/updater/store.py); a
+# template test checks that they agree.
+TABLE_PARTITION_KEY = "EndpointName"
+TABLE_SORT_KEY = "Record"
+TABLE_TTL_ATTRIBUTE = "ExpiresAt"
+TABLE_REMOVAL_POLICY = RemovalPolicy.RETAIN
+TABLE_ENV = "UPDATES_TABLE_NAME"
+RETENTION_ENV = "RECORD_RETENTION_DAYS"
+STATE_MACHINE_ENV = "STATE_MACHINE_ARN"
+# How long an update's record is kept once its scaling was restored ("recordRetentionDays" in cdk.json).
+RECORD_RETENTION_CONTEXT = "recordRetentionDays"
+DEFAULT_RECORD_RETENTION_DAYS = 90
+RECORD_RETENTION_RANGE = (1, 3650)
+STATE_MACHINE_SUFFIX = "endpoint-update"
+# "Step Functions Execution Status Change" statuses after which the recovery function runs.
+RECOVERED_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 # The log groups are the audit trail of past updates: they outlive the stack unless deleted by hand.

@@ -16,7 +16,8 @@ class EndpointUpdaterStack(Stack):
         super().__init__(scope, construct_id, description=settings.STACK_DESCRIPTION, **kwargs)
 
         self.workflow = EndpointUpdateWorkflow(
-            self, "Workflow", powertools_layer_version=_powertools_layer_version(self)
+            self, "Workflow", powertools_layer_version=_powertools_layer_version(self),
+            record_retention_days=_record_retention_days(self),
         )
 
         CfnOutput(
@@ -26,6 +27,8 @@ class EndpointUpdaterStack(Stack):
             description="Start an update with StartExecution on this state machine.",
         )
         CfnOutput(self, "StateMachineName", value=self.workflow.state_machine.state_machine_name)
+        CfnOutput(self, "UpdatesTableName", value=self.workflow.table.table_name,
+                  description="Locks, scaling snapshots and progress of updates, one record per update.")
 
 
 def _powertools_layer_version(scope: Construct) -> int:
@@ -34,4 +37,15 @@ def _powertools_layer_version(scope: Construct) -> int:
     # From cdk.json it is a number; from `-c key=N` on the command line it is a string.
     if isinstance(value, bool) or not str(value).isdigit() or int(value) < 1:
         raise ValueError(f"context value {key!r} must be a positive layer version number, got {value!r}")
+    return int(value)
+
+
+def _record_retention_days(scope: Construct) -> int:
+    key = settings.RECORD_RETENTION_CONTEXT
+    value = scope.node.try_get_context(key)
+    if value is None:
+        return settings.DEFAULT_RECORD_RETENTION_DAYS
+    low, high = settings.RECORD_RETENTION_RANGE
+    if isinstance(value, bool) or not str(value).isdigit() or not low <= int(value) <= high:
+        raise ValueError(f"context value {key!r} must be a whole number of days from {low} to {high}, got {value!r}")
     return int(value)

@@ -1,4 +1,5 @@
-"""The workflow: the state machine of statemachine/endpoint_update.asl.json and the Lambda functions it calls.
+"""The workflow: the state machine of statemachine/endpoint_update.asl.json, the Lambda functions it calls,
+the updates table (locks, snapshots, progress) and the recovery of executions that end without a restore.
 
 The definition file is deployed as it is (`DefinitionBody.from_string`), with one definition substitution
 per task function, so the template carries the file's text byte for byte and the local runner executes
@@ -7,22 +8,28 @@ the same text.
 
 from __future__ import annotations
 
-from aws_cdk import Fn, Stack
+from aws_cdk import ArnFormat, Duration, Fn, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra import settings
 from infra.permissions import ANY_RESOURCE, LOGGING_ACTIONS, PERMISSIONS, Grant
-from statemachine import TASK_FUNCTIONS, TaskFunction, read_definition
+from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition
 
 
 class EndpointUpdateWorkflow(Construct):
-    """The seven task functions, each with its own role, and the STANDARD state machine that calls them."""
+    """The task functions, each with its own role, the STANDARD state machine that calls them, the updates
+    table, and the rule that recovers the scaling of executions stopped, timed out or failed."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, powertools_layer_version: int) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, powertools_layer_version: int,
+                 record_retention_days: int = settings.DEFAULT_RECORD_RETENTION_DAYS) -> None:
         super().__init__(scope, construct_id)
 
         powertools = lambda_.LayerVersion.from_layer_version_arn(
@@ -30,13 +37,40 @@ class EndpointUpdateWorkflow(Construct):
             "PowertoolsLayer",
             settings.powertools_layer_arn(Stack.of(self).region, powertools_layer_version),
         )
+        self.table = dynamodb.Table(
+            self,
+            "UpdatesTable",
+            partition_key=dynamodb.Attribute(name=settings.TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=settings.TABLE_SORT_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute=settings.TABLE_TTL_ATTRIBUTE,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            # Snapshots of scaling that may not be restored yet: never deleted with the stack.
+            removal_policy=settings.TABLE_REMOVAL_POLICY,
+        )
+        # Named in advance: the functions' roles name its executions, and the state machine names the functions.
+        self.state_machine_name = f"{Stack.of(self).stack_name}-{settings.STATE_MACHINE_SUFFIX}"
+        state_machine_arn = Stack.of(self).format_arn(
+            service="states", resource="stateMachine", resource_name=self.state_machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        variables = {"UpdatesTableArn": self.table.table_arn, "StateMachineName": self.state_machine_name,
+                     "StateMachineArn": state_machine_arn}
+        environment = {
+            **settings.ENVIRONMENT,
+            settings.TABLE_ENV: self.table.table_name,
+            settings.RETENTION_ENV: str(record_retention_days),
+            settings.STATE_MACHINE_ENV: state_machine_arn,
+        }
         self.functions: dict[str, lambda_.Function] = {
-            task.folder: _task_function(self, task, powertools) for task in TASK_FUNCTIONS
+            task.folder: _task_function(self, task, powertools, variables, environment)
+            for task in TASK_FUNCTIONS + EVENT_FUNCTIONS
         }
 
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
+            state_machine_name=self.state_machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_string(read_definition()),
             definition_substitutions={
@@ -48,12 +82,37 @@ class EndpointUpdateWorkflow(Construct):
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
-                resources=[function.function_arn for function in self.functions.values()],
+                resources=[self.functions[task.folder].function_arn for task in TASK_FUNCTIONS],
             )
+        )
+        self._recover_ended_executions()
+
+    def _recover_ended_executions(self) -> None:
+        """A stopped or timed-out execution runs no Catch: EventBridge's status-change event starts the
+        recovery function instead (FAILED too, as a safety net). Lambda retries a failed recovery twice;
+        events EventBridge could not deliver land in a queue for an operator. Until the scaling is restored,
+        the lock's unrestored mark refuses the next update of that endpoint."""
+        recovery = self.functions["recover_scaling"]
+        self.recovery_dead_letters = sqs.Queue(
+            self, "RecoveryDeadLetters", retention_period=Duration.days(14), enforce_ssl=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED)
+        recovery.configure_async_invoke(retry_attempts=2, max_event_age=Duration.hours(6))
+        self.recovery_rule = events.Rule(
+            self, "RecoverEndedExecutions",
+            description="Restore the scaling of an endpoint update that ended without restoring it.",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={"status": list(settings.RECOVERED_STATUSES),
+                        "stateMachineArn": [self.state_machine.state_machine_arn]},
+            ),
+            targets=[targets.LambdaFunction(recovery, retry_attempts=185, max_event_age=Duration.hours(24),
+                                            dead_letter_queue=self.recovery_dead_letters)],
         )
 
 
-def _task_function(scope: Construct, task: TaskFunction, powertools: lambda_.ILayerVersion) -> lambda_.Function:
+def _task_function(scope: Construct, task: TaskFunction, powertools: lambda_.ILayerVersion,
+                   variables: dict[str, str], environment: dict[str, str]) -> lambda_.Function:
     """The one builder of the workflow's functions: code, role, log group and settings of one task."""
     log_group = logs.LogGroup(
         scope,
@@ -68,7 +127,7 @@ def _task_function(scope: Construct, task: TaskFunction, powertools: lambda_.ILa
         description=f"endpoint-updater {task.folder}: {task.description}",
     )
     for grant in PERMISSIONS[task.folder]:
-        role.add_to_policy(_statement(grant))
+        role.add_to_policy(_statement(grant, variables))
     role.add_to_policy(iam.PolicyStatement(actions=sorted(LOGGING_ACTIONS), resources=[log_group.log_group_arn]))
     return lambda_.Function(
         scope,
@@ -82,7 +141,7 @@ def _task_function(scope: Construct, task: TaskFunction, powertools: lambda_.ILa
         role=role,
         memory_size=settings.MEMORY_MB,
         timeout=settings.TIMEOUT_BY_FOLDER.get(task.folder, settings.TIMEOUT),
-        environment=dict(settings.ENVIRONMENT),
+        environment=dict(environment),
         log_group=log_group,
     )
 
@@ -100,9 +159,15 @@ def asset_excludes(folder: str) -> list[str]:
     ]
 
 
-def _statement(grant: Grant) -> iam.PolicyStatement:
+def _statement(grant: Grant, variables: dict[str, str]) -> iam.PolicyStatement:
+    def resource_arn(resource: str) -> str:
+        if resource == ANY_RESOURCE:
+            return resource
+        used = {name: value for name, value in variables.items() if f"${{{name}}}" in resource}
+        return Fn.sub(resource, used or None)
+
     return iam.PolicyStatement(
         actions=list(grant.actions),
-        resources=[resource if resource == ANY_RESOURCE else Fn.sub(resource) for resource in grant.resources],
+        resources=[resource_arn(resource) for resource in grant.resources],
         conditions={operator: dict(values) for operator, values in grant.conditions.items()} or None,
     )

@@ -2,8 +2,12 @@
 
 moto's Step Functions interpreter runs the definition; every Lambda task is dispatched to the project's
 own handler, in-process; SageMaker, Application Auto Scaling and CloudWatch are moto's, extended by
-`offline.emulation`. The definition is the same file the stack deploys, rendered with the same
-placeholders (`statemachine.render`).
+`offline.emulation`; the updates table is moto's DynamoDB. The definition is the same file the stack
+deploys, rendered with the same placeholders (`statemachine.render`).
+
+What EventBridge does around the workflow is emulated too: when an execution ends ABORTED, TIMED_OUT or
+FAILED, `wait` delivers the "Step Functions Execution Status Change" event to the recovery function, as
+the stack's rule would; `deliver` hands any event to a function the stack's rules target.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.botocore_stubber import BotocoreStubber
 
 from offline import emulation
-from statemachine import TASK_FUNCTIONS, TaskFunction, read_definition, render
+from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition, render
 
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -40,9 +44,15 @@ STATE_MACHINE_NAME = "endpoint-updater"
 FUNCTION_PREFIX = "endpoint-updater-"
 # The environment of every function, as the stack sets it (quieter logs, fewer SDK attempts so that the
 # state machine's Retry is exercised).
+UPDATES_TABLE_NAME = "endpoint-updater-updates"
 FUNCTION_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME": "endpoint-updater", "POWERTOOLS_LOG_LEVEL": "ERROR",
-                        "AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "2"}
+                        "AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "2",
+                        "UPDATES_TABLE_NAME": UPDATES_TABLE_NAME, "RECORD_RETENTION_DAYS": "30",
+                        "RESTORE_BACKOFF_SECONDS": "0.05"}
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+# The statuses the stack's recovery rule matches ("Step Functions Execution Status Change" events).
+RECOVERED = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
+ALL_FUNCTIONS = TASK_FUNCTIONS + EVENT_FUNCTIONS
 
 
 @dataclass
@@ -55,6 +65,8 @@ class Execution:
     error: str | None = None
     cause: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
+    recovery: Any = None
+    """What the recovery function answered to this execution's status-change event, if it was delivered."""
 
     @property
     def states_entered(self) -> list[str]:
@@ -107,6 +119,7 @@ class LocalRunner:
         self._current = threading.local()
         self._stack = contextlib.ExitStack()
         self.state_machine_arn = ""
+        self._recoveries: dict[str, Any] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def __enter__(self) -> LocalRunner:
@@ -145,7 +158,8 @@ class LocalRunner:
         iam = boto3.client("iam", region_name=self.region)
         role = iam.create_role(RoleName="endpoint-updater-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         lam = boto3.client("lambda", region_name=self.region)
-        for task in TASK_FUNCTIONS:
+        _create_updates_table(self.region)
+        for task in ALL_FUNCTIONS:
             name = FUNCTION_PREFIX + task.folder.replace("_", "-")
             arn = lam.create_function(
                 FunctionName=name, Runtime="python3.12", Role=role, Handler=task.handler,
@@ -157,6 +171,8 @@ class LocalRunner:
             task.placeholder: self.function_arns[task.folder] for task in TASK_FUNCTIONS})
         self.state_machine_arn = self.sfn.create_state_machine(
             name=STATE_MACHINE_NAME, definition=definition, roleArn=role)["stateMachineArn"]
+        # Set before any execution thread runs; the start function reads it.
+        self._stack.enter_context(_environment({"STATE_MACHINE_ARN": self.state_machine_arn}))
 
     @property
     def sfn(self) -> Any:
@@ -180,8 +196,12 @@ class LocalRunner:
         return [event for page in pages for event in page["events"]]
 
     def wait(self, execution_arn: str, timeout: float = 120.0,
-             on_event: Callable[[dict[str, Any]], None] | None = None) -> Execution:
-        """Poll until the execution ends; `on_event` sees each history event once, as it appears."""
+             on_event: Callable[[dict[str, Any]], None] | None = None, recover: bool = True) -> Execution:
+        """Poll until the execution ends; `on_event` sees each history event once, as it appears.
+
+        With `recover`, an execution that ended ABORTED, TIMED_OUT or FAILED has its status-change event
+        delivered to the recovery function (once), as the stack's EventBridge rule does.
+        """
         deadline = time.monotonic() + timeout
         seen = 0
         while True:
@@ -192,9 +212,29 @@ class LocalRunner:
                     on_event(event)
                 seen = len(events)
             if status in TERMINAL:
-                return self.describe(execution_arn)
+                if recover and status in RECOVERED and execution_arn not in self._recoveries:
+                    self._recoveries[execution_arn] = self.deliver("recover_scaling",
+                                                                   self.status_change_event(execution_arn))
+                execution = self.describe(execution_arn)
+                execution.recovery = self._recoveries.get(execution_arn)
+                return execution
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {execution_arn} still {status} after {timeout} s")
+            time.sleep(0.05)
+
+    def wait_for_state(self, execution_arn: str, state: str, timeout: float = 60.0) -> None:
+        """Poll until the execution has entered `state` (raises if it ends first)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.history(execution_arn)
+            if any(e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == state
+                   for e in events):
+                return
+            status = self.sfn.describe_execution(executionArn=execution_arn)["status"]
+            if status in TERMINAL:
+                raise RuntimeError(f"execution {execution_arn} ended {status} before entering {state}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {execution_arn} did not enter {state} within {timeout} s")
             time.sleep(0.05)
 
     def run(self, workflow_input: dict[str, Any], name: str | None = None, timeout: float = 120.0) -> Execution:
@@ -202,6 +242,50 @@ class LocalRunner:
 
     def stop(self, execution_arn: str) -> None:
         self.sfn.stop_execution(executionArn=execution_arn, error="Stopped", cause="stopped by the local runner")
+
+    def time_out(self, execution_arn: str) -> None:
+        """The execution reaches the state machine's TimeoutSeconds now.
+
+        The definition's TimeoutSeconds (hours) is left as deployed; this makes moto's interpreter take the
+        path it takes when that time has passed (`Environment.set_timed_out`): the execution ends TIMED_OUT
+        and, as on AWS, no Catch runs.
+        """
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        account = execution_arn.split(":")[4]
+        backend = stepfunctions_parser_backends[account][self.region]
+        for execution in backend._get_executions():
+            if execution.exec_arn == execution_arn:
+                execution.exec_worker.env.set_timed_out()
+                return
+        raise LookupError(f"no execution {execution_arn}")
+
+    def status_change_event(self, execution_arn: str) -> dict[str, Any]:
+        """The "Step Functions Execution Status Change" event EventBridge sends for the execution now."""
+        described = self.sfn.describe_execution(executionArn=execution_arn)
+        return {
+            "version": "0", "id": str(uuid.uuid4()), "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states", "account": execution_arn.split(":")[4], "region": self.region,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "resources": [execution_arn],
+            "detail": {
+                "executionArn": execution_arn, "stateMachineArn": self.state_machine_arn,
+                "name": described["name"], "status": described["status"],
+                "startDate": int(described["startDate"].timestamp() * 1000),
+                "stopDate": int(described["stopDate"].timestamp() * 1000) if described.get("stopDate") else None,
+                "input": described.get("input"), "output": described.get("output"),
+                "inputDetails": {"included": True}, "error": described.get("error"), "cause": described.get("cause"),
+            },
+        }
+
+    def deliver(self, folder: str, event: dict[str, Any]) -> Any:
+        """Invoke a function as an EventBridge rule does (asynchronously on AWS; here, awaited). Returns its
+        result; raises `FunctionError` when it raised."""
+        answer = boto3.client("lambda", region_name=self.region).invoke(
+            FunctionName=self.function_arns[folder], Payload=json.dumps(event).encode())
+        payload = json.loads(answer["Payload"].read() or b"null")
+        if answer.get("FunctionError"):
+            raise FunctionError(payload.get("errorType", "Unknown"), payload.get("errorMessage", ""))
+        return payload
 
     def _stop_running_executions(self) -> None:
         if not self.state_machine_arn:
@@ -215,7 +299,7 @@ class LocalRunner:
     # -- fault injection ---------------------------------------------------------------------------
     def crash(self, folder: str, exception: Exception | None = None, times: int = 1) -> None:
         """The next `times` invocations of that function raise instead of running its handler."""
-        if folder not in {t.folder for t in TASK_FUNCTIONS}:
+        if folder not in {t.folder for t in ALL_FUNCTIONS}:
             raise ValueError(f"no task function {folder!r}")
         self._crashes[folder] = Crash(exception or RuntimeError(f"{folder} crashed (injected)"), times)
 
@@ -258,6 +342,28 @@ class LocalRunner:
             return original(stubber, event_name, request, **kwargs)
 
         return call
+
+
+class FunctionError(Exception):
+    """A function invoked with `deliver` raised; `error_type` is its exception's class name."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+
+
+def _create_updates_table(region: str) -> None:
+    """The updates table, with the key schema and TTL attribute the stack gives it."""
+    store = importlib.import_module("updater.store")
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    dynamodb.create_table(
+        TableName=UPDATES_TABLE_NAME, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": store.PARTITION_KEY, "KeyType": "HASH"},
+                   {"AttributeName": store.SORT_KEY, "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": store.PARTITION_KEY, "AttributeType": "S"},
+                              {"AttributeName": store.SORT_KEY, "AttributeType": "S"}])
+    dynamodb.update_time_to_live(TableName=UPDATES_TABLE_NAME, TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": store.TTL_ATTRIBUTE})
 
 
 @contextlib.contextmanager

@@ -54,6 +54,15 @@ TASK_FUNCTIONS: tuple[TaskFunction, ...] = (
 )
 
 
+# Functions around the workflow rather than in it: invoked by EventBridge rules.
+EVENT_FUNCTIONS: tuple[TaskFunction, ...] = (
+    TaskFunction("RecoverScaling", "recover_scaling",
+                 "Restore the scaling of an execution that was stopped, timed out or failed without restoring it."),
+    TaskFunction("StartUpdate", "start_update",
+                 "Start one execution per triggering event, named after the event."),
+)
+
+
 def read_definition() -> str:
     return DEFINITION_PATH.read_text(encoding="utf-8")
 

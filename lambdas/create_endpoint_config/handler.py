@@ -21,4 +21,4 @@ def create_endpoint_config(event: dict[str, Any]) -> dict[str, Any]:
     return {"EndpointConfigName": params["EndpointConfigName"], "Changes": changes}
 
 
-handler = task_handler(create_endpoint_config)
+handler = task_handler(create_endpoint_config, phase="ConfigCreated")

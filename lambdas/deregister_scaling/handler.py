@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from updater import scaling
+from updater import scaling, store
 from updater.observability import task_handler
 
 
 def deregister_scaling(event: dict[str, Any]) -> list[str]:
-    return scaling.deregister(event["Snapshot"])
+    name, execution = event["Request"]["EndpointName"], event["ExecutionId"]
+    return scaling.deregister(event["ScalableTargets"], still_holding=lambda: store.holds(name, execution))
 
 
-handler = task_handler(deregister_scaling)
+handler = task_handler(deregister_scaling, phase="ScalingDeregistered")

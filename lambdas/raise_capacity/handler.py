@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from updater import scaling
+from updater import scaling, store
 from updater.aws import client
 from updater.endpoint import IN_SERVICE, describe_endpoint, variants
+from updater.errors import LockLost
 from updater.observability import task_handler
 
 
@@ -22,7 +23,7 @@ def raise_capacity(event: dict[str, Any]) -> list[dict[str, Any]]:
     and a variant already at its target is left alone."""
     name = event["Request"]["EndpointName"]
     increase = event["Request"]["CapacityIncrease"]
-    autoscaled = {t["ResourceId"] for t in event["Snapshot"]["Targets"]
+    autoscaled = {t["ResourceId"] for t in event["ScalableTargets"]
                   if t["ScalableDimension"] == scaling.INSTANCE_COUNT}
     description = describe_endpoint(name)
     live = {v["VariantName"]: v for v in variants(description)}
@@ -35,6 +36,8 @@ def raise_capacity(event: dict[str, Any]) -> list[dict[str, Any]]:
             raises.append({"VariantName": variant["VariantName"], "From": variant["DesiredInstanceCount"],
                            "DesiredInstanceCount": target})
     if raises and description["EndpointStatus"] == IN_SERVICE:
+        if not store.holds(name, event["ExecutionId"]):
+            raise LockLost(f"the lock of endpoint {name} was taken back; its capacity is left as it is")
         client("sagemaker").update_endpoint_weights_and_capacities(
             EndpointName=name,
             DesiredWeightsAndCapacities=[{"VariantName": r["VariantName"],
@@ -42,4 +45,4 @@ def raise_capacity(event: dict[str, Any]) -> list[dict[str, Any]]:
     return raises
 
 
-handler = task_handler(raise_capacity)
+handler = task_handler(raise_capacity, phase="CapacityRaised")

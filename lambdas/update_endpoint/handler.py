@@ -6,8 +6,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from updater import store
 from updater.aws import client
 from updater.endpoint import describe_endpoint
+from updater.errors import LockLost
 from updater.observability import task_handler
 
 
@@ -17,6 +19,8 @@ def update_endpoint(event: dict[str, Any]) -> dict[str, Any]:
     params: dict[str, Any] = {"EndpointName": name, "EndpointConfigName": new_config}
     if event["Request"].get("DeploymentConfig"):
         params["DeploymentConfig"] = event["Request"]["DeploymentConfig"]
+    if not store.holds(name, event["ExecutionId"]):
+        raise LockLost(f"the lock of endpoint {name} was taken back; the endpoint is not updated")
     try:
         client("sagemaker").update_endpoint(**params)
     except ClientError:
@@ -27,4 +31,4 @@ def update_endpoint(event: dict[str, Any]) -> dict[str, Any]:
     return {"EndpointConfigName": new_config}
 
 
-handler = task_handler(update_endpoint)
+handler = task_handler(update_endpoint, phase="UpdateStarted")

@@ -51,3 +51,20 @@ class EndpointUpdateTimedOut(UpdaterError):
 
 class ScalingRestoreFailed(UpdaterError):
     """The scaling configuration could not be restored to the snapshot; the message says how by hand."""
+
+
+class EndpointUpdateInProgress(UpdaterError):
+    """Another execution holds the endpoint's lock; the message names it."""
+
+
+class ScalingRestorePending(UpdaterError):
+    """An earlier update deregistered the endpoint's scaling and it was never restored; restore it first."""
+
+
+class UpdateRecordNotFound(UpdaterError):
+    """The updates table has no record for that endpoint and execution."""
+
+
+
+class LockLost(UpdaterError):
+    """The endpoint's lock was taken back from this execution (it was stopped); it must change nothing more."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from updater import store
 from updater.aws import translated_errors
 
 logger = Logger(service="endpoint-updater")
@@ -15,8 +16,10 @@ logger = Logger(service="endpoint-updater")
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-def task_handler(step: Callable[[dict[str, Any]], Any]) -> Handler:
+def task_handler(step: Callable[[dict[str, Any]], Any], phase: str | None = None) -> Handler:
     """Wrap a step's logic as a Lambda handler.
+
+    With a `phase`, the update's record in the updates table says it was reached once the step succeeds.
 
     The correlation id is the Step Functions execution id (carried as `ExecutionId`, or in
     `Execution.Id` for the first step), so one search follows one update across all functions.
@@ -32,6 +35,8 @@ def task_handler(step: Callable[[dict[str, Any]], Any]) -> Handler:
         try:
             with translated_errors():
                 result = step(event)
+                if phase is not None:
+                    store.progress(event["Request"]["EndpointName"], event["ExecutionId"], phase)
         except Exception as error:
             logger.warning("step failed", extra={"error": type(error).__name__, "reason": str(error)})
             raise

@@ -7,12 +7,15 @@ action that pointed at it (DeleteScalingPolicy). The snapshot holds everything n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from updater.aws import client, error_code, input_members, jsonable, paginate
+from updater.errors import LockLost
 
 NAMESPACE = "sagemaker"
 SERVICE_LINKED_ROLE_PATH = ":role/aws-service-role/"
@@ -68,10 +71,16 @@ def describe_alarms(names: list[str]) -> list[dict[str, Any]]:
             for alarm in sorted(alarms, key=lambda a: a["AlarmName"])]
 
 
-def deregister(snapshot: dict[str, Any]) -> list[str]:
-    """Deregister every captured target. A target already gone (a retried call) is fine."""
-    done = []
-    for target in snapshot["Targets"]:
+def deregister(targets: list[dict[str, Any]], still_holding: Callable[[], bool] = lambda: True) -> list[str]:
+    """Deregister every captured target. A target already gone (a retried call) is fine.
+
+    `still_holding` is asked before each call: once the update has lost the endpoint's lock (the recovery
+    took it back after a stop), nothing more is deregistered.
+    """
+    done: list[str] = []
+    for target in targets:
+        if not still_holding():
+            raise LockLost(f"the lock of {target['ResourceId']} was taken back; deregistered so far: {done}")
         try:
             client(_AUTOSCALING).deregister_scalable_target(
                 ServiceNamespace=target["ServiceNamespace"], ResourceId=target["ResourceId"],
@@ -91,23 +100,58 @@ def register_params(target: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def restore(snapshot: dict[str, Any]) -> dict[str, str]:
-    """Put back targets, policies, scheduled actions and alarm actions. Every call is an upsert, so a
-    retried or repeated restore changes nothing more. Returns the old → new policy ARNs."""
+def variant_names(snapshot: dict[str, Any]) -> list[str]:
+    return sorted({t["ResourceId"].split("/variant/", 1)[1] for t in snapshot["Targets"]})
+
+
+def _target_key(item: dict[str, Any]) -> tuple[str, str]:
+    return item["ResourceId"], item["ScalableDimension"]
+
+
+def _named_key(item: dict[str, Any], name: str) -> tuple[str, str, str]:
+    return item["ResourceId"], item["ScalableDimension"], item[name]
+
+
+@dataclass
+class Restored:
+    """What a restore did: the old → live policy ARNs, and each change it made (empty when none was needed)."""
+
+    policy_arns: dict[str, str] = field(default_factory=dict)
+    changes: list[str] = field(default_factory=list)
+
+
+def restore(endpoint: str, snapshot: dict[str, Any]) -> Restored:
+    """Put back whatever of the snapshot is missing or different: targets, policies, scheduled actions and
+    alarm actions. What is already as captured is left alone, so a repeated restore changes nothing."""
+    if not snapshot["Targets"]:
+        return Restored()
+    live = capture(endpoint, variant_names(snapshot))
     autoscaling = client(_AUTOSCALING)
+    result = Restored()
+    live_targets = {_target_key(t): t for t in live["Targets"]}
     for target in snapshot["Targets"]:
-        autoscaling.register_scalable_target(**register_params(target))
-    new_arns = {}
+        if live_targets.get(_target_key(target)) != target:
+            autoscaling.register_scalable_target(**register_params(target))
+            result.changes.append(f"registered {target['ResourceId']} {target['ScalableDimension']}")
+    live_policies = {_named_key(p["Definition"], "PolicyName"): p for p in live["Policies"]}
     for policy in snapshot["Policies"]:
-        response = autoscaling.put_scaling_policy(**policy["Definition"])
-        new_arns[policy["PolicyARN"]] = response["PolicyARN"]
+        current = live_policies.get(_named_key(policy["Definition"], "PolicyName"))
+        if current is not None and current["Definition"] == policy["Definition"]:
+            result.policy_arns[policy["PolicyARN"]] = current["PolicyARN"]
+            continue
+        result.policy_arns[policy["PolicyARN"]] = autoscaling.put_scaling_policy(**policy["Definition"])["PolicyARN"]
+        result.changes.append(f"put scaling policy {policy['Definition']['PolicyName']}")
+    live_actions = {_named_key(a, "ScheduledActionName"): a for a in live["ScheduledActions"]}
     for action in snapshot["ScheduledActions"]:
-        autoscaling.put_scheduled_action(**action)
+        if live_actions.get(_named_key(action, "ScheduledActionName")) != action:
+            autoscaling.put_scheduled_action(**action)
+            result.changes.append(f"put scheduled action {action['ScheduledActionName']}")
     current = {alarm["AlarmName"]: alarm for alarm in describe_alarms([a["AlarmName"] for a in snapshot["Alarms"]])}
-    for alarm in expected_alarms(snapshot, new_arns):
+    for alarm in expected_alarms(snapshot, result.policy_arns):
         if current.get(alarm["AlarmName"]) != alarm:
             client("cloudwatch").put_metric_alarm(**alarm)
-    return new_arns
+            result.changes.append(f"put metric alarm {alarm['AlarmName']}")
+    return result
 
 
 def expected_alarms(snapshot: dict[str, Any], new_arns: dict[str, str]) -> list[dict[str, Any]]:
@@ -125,13 +169,29 @@ def differences(endpoint: str, snapshot: dict[str, Any], new_arns: dict[str, str
     """
     if not snapshot["Targets"]:
         return []
-    variants = [t["ResourceId"].split("/variant/", 1)[1] for t in snapshot["Targets"]]
-    live = capture(endpoint, variants)
+    live = capture(endpoint, variant_names(snapshot))
     expected = {**snapshot, "Policies": [p["Definition"] for p in snapshot["Policies"]],
                 "Alarms": expected_alarms(snapshot, new_arns)}
     actual = {**live, "Policies": [p["Definition"] for p in live["Policies"]]}
     return [f"{kind} are {actual[kind]}, expected {expected[kind]}"
             for kind in ("Targets", "Policies", "ScheduledActions", "Alarms") if actual[kind] != expected[kind]]
+
+
+def manual_calls(snapshot: dict[str, Any]) -> list[str]:
+    """The AWS CLI calls that restore the snapshot by hand, in order."""
+    def call(service: str, command: str, params: dict[str, Any]) -> str:
+        body = json.dumps(params, separators=(",", ":")).replace("'", "'\\''")
+        return f"aws {service} {command} --cli-input-json '{body}'"
+
+    calls = [call("application-autoscaling", "register-scalable-target", register_params(t))
+             for t in snapshot["Targets"]]
+    calls += [call("application-autoscaling", "put-scaling-policy", p["Definition"]) for p in snapshot["Policies"]]
+    calls += [call("application-autoscaling", "put-scheduled-action", a) for a in snapshot["ScheduledActions"]]
+    if snapshot["Alarms"]:
+        names = {p["PolicyARN"]: p["Definition"]["PolicyName"] for p in snapshot["Policies"]}
+        placeholders = {arn: f"<PolicyARN printed by put-scaling-policy {name}>" for arn, name in names.items()}
+        calls += [call("cloudwatch", "put-metric-alarm", a) for a in expected_alarms(snapshot, placeholders)]
+    return calls
 
 
 def counts(snapshot: dict[str, Any]) -> dict[str, int]:

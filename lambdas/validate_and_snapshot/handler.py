@@ -1,14 +1,16 @@
-"""Step 1: refuse a bad request or an endpoint that is not InService, then capture the scaling.
+"""Step 1: refuse a bad request, a busy endpoint or one that is not InService; capture the scaling; take the
+endpoint's lock and store the snapshot, in one transaction.
 
-Nothing is changed here, so a refusal leaves the endpoint exactly as it was.
+Nothing is changed before the lock is taken, so a refusal leaves the endpoint exactly as it was.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from updater import endpoint_config, scaling
+from updater import endpoint_config, scaling, store
 from updater.aws import client
 from updater.endpoint import IN_SERVICE, describe_endpoint, variants
 from updater.errors import EndpointNotInService, InvalidInput
@@ -20,6 +22,7 @@ def validate_and_snapshot(event: dict[str, Any]) -> dict[str, Any]:
     execution = event["Execution"]
     request = parse_request(event.get("Input"), endpoint_config.variant_fields())
     name = request.EndpointName
+    stale_holder = store.check_free(name, execution["Id"], execution_status)
     description = describe_endpoint(name)
     status = description["EndpointStatus"]
     if status != IN_SERVICE:
@@ -33,7 +36,11 @@ def validate_and_snapshot(event: dict[str, Any]) -> dict[str, Any]:
     snapshot = scaling.capture(name, [v["VariantName"] for v in live_variants])
     autoscaled_instances = [t for t in snapshot["Targets"] if t["ScalableDimension"] == scaling.INSTANCE_COUNT]
     started = dt.datetime.fromisoformat(execution["StartTime"].replace("Z", "+00:00"))
-    logger.info("snapshot taken", extra={"endpoint": name, "scaling": scaling.counts(snapshot)})
+    new_config_name = endpoint_config.new_config_name(name, execution["Id"], execution["StartTime"])
+    store.acquire(name, execution["Id"], stale_holder, snapshot=snapshot, record={
+        "PreviousConfigName": description["EndpointConfigName"], "NewConfigName": new_config_name,
+        "Request": json.dumps(request.to_dict(), sort_keys=True)})
+    logger.info("snapshot stored, endpoint locked", extra={"endpoint": name, "scaling": scaling.counts(snapshot)})
     return {
         "ExecutionId": execution["Id"],
         "Request": request.to_dict(),
@@ -44,10 +51,17 @@ def validate_and_snapshot(event: dict[str, Any]) -> dict[str, Any]:
             "EndpointConfigName": description["EndpointConfigName"],
             "Variants": live_variants,
         },
-        "NewConfigName": endpoint_config.new_config_name(name, execution["Id"], execution["StartTime"]),
+        "NewConfigName": new_config_name,
         "Plan": {"RaiseCapacity": request.CapacityIncrease is not None and bool(autoscaled_instances)},
-        "Snapshot": snapshot,
+        # The snapshot itself stays in the updates table (the restore reads it there); the targets are small
+        # and the steps that deregister and raise capacity need them.
+        "ScalableTargets": snapshot["Targets"],
+        "Scaling": scaling.counts(snapshot),
     }
+
+
+def execution_status(execution_arn: str) -> str:
+    return str(client("stepfunctions").describe_execution(executionArn=execution_arn)["status"])
 
 
 handler = task_handler(validate_and_snapshot)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from synthesized import (
@@ -16,9 +17,10 @@ from synthesized import (
 )
 
 from infra import settings
-from statemachine import TASK_FUNCTIONS, TaskFunction
+from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction
 
-TASKS = pytest.mark.parametrize("task", TASK_FUNCTIONS, ids=lambda task: task.folder)
+ALL_FUNCTIONS = TASK_FUNCTIONS + EVENT_FUNCTIONS
+TASKS = pytest.mark.parametrize("task", ALL_FUNCTIONS, ids=lambda task: task.folder)
 
 
 def test_every_task_has_exactly_one_function_and_nothing_else_is_a_function(template: Template) -> None:
@@ -28,9 +30,10 @@ def test_every_task_has_exactly_one_function_and_nothing_else_is_a_function(temp
     # When their handlers are compared with the workflow's tasks
     handlers = {function["Properties"]["Handler"] for _, function in functions.values()}
 
-    # Then there is one function per task (no helper functions such as a log-retention custom resource)
-    assert handlers == {task.handler for task in TASK_FUNCTIONS}
-    assert len(functions) == len(TASK_FUNCTIONS) == 7
+    # Then there is one function per task and per event handler (no helper functions such as a
+    # log-retention custom resource)
+    assert handlers == {task.handler for task in ALL_FUNCTIONS}
+    assert len(functions) == len(ALL_FUNCTIONS) == 9
 
 
 @TASKS
@@ -55,14 +58,19 @@ def test_the_function_has_its_size_timeout_and_environment(template: Template, t
 
     # When its settings are read
     # Then restoring gets five minutes, every other step one minute, and all share memory and environment
-    assert properties["Timeout"] == (300 if task.folder == "restore_scaling" else 60)
+    assert properties["Timeout"] == (300 if task.folder in ("restore_scaling", "recover_scaling") else 60)
     assert properties["MemorySize"] == 256
     assert properties["Environment"]["Variables"] == {
         "POWERTOOLS_SERVICE_NAME": "endpoint-updater",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "AWS_RETRY_MODE": "standard",
         "AWS_MAX_ATTEMPTS": "5",
+        "UPDATES_TABLE_NAME": {"Ref": table_id(template)},
+        "RECORD_RETENTION_DAYS": "90",
+        "STATE_MACHINE_ARN": properties["Environment"]["Variables"]["STATE_MACHINE_ARN"],
     }
+    assert state_machine_arn_name(properties["Environment"]["Variables"]["STATE_MACHINE_ARN"]) == \
+        state_machine(template)[1]["Properties"]["StateMachineName"]
 
 
 @TASKS
@@ -150,7 +158,9 @@ def test_the_state_machine_role_can_invoke_exactly_the_task_functions(template: 
     # Given the state machine, its role and the task functions
     _, machine = state_machine(template)
     statements = role_statements(template, referenced_id(machine["Properties"]["RoleArn"]))
-    function_ids = {logical_id for logical_id, _ in functions_by_folder(template).values()}
+    task_folders = {task.folder for task in TASK_FUNCTIONS}
+    function_ids = {logical_id for folder, (logical_id, _) in functions_by_folder(template).items()
+                    if folder in task_folders}
 
     # When the role's statements are read
     actions = {action for statement in statements for action in as_list(statement["Action"])}
@@ -163,3 +173,15 @@ def test_the_state_machine_role_can_invoke_exactly_the_task_functions(template: 
     assert sorted(resources, key=str) == sorted(
         ({"Fn::GetAtt": [function_id, "Arn"]} for function_id in function_ids), key=str
     )
+
+
+def table_id(template: Template) -> str:
+    (logical_id,) = [key for key, resource in template["Resources"].items()
+                     if resource["Type"] == "AWS::DynamoDB::Table"]
+    return logical_id
+
+
+def state_machine_arn_name(arn: Any) -> str:
+    """The name at the end of a state machine ARN the CDK rendered as Fn::Join."""
+    parts = arn["Fn::Join"][1]
+    return str(parts[-1]).rsplit(":", 1)[-1]

@@ -14,9 +14,10 @@ from infra.permissions import (
     RESOURCELESS_ACTIONS,
     actions_for,
 )
-from statemachine import TASK_FUNCTIONS
+from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS
 
-FOLDERS = pytest.mark.parametrize("folder", [task.folder for task in TASK_FUNCTIONS])
+ALL_FUNCTIONS = TASK_FUNCTIONS + EVENT_FUNCTIONS
+FOLDERS = pytest.mark.parametrize("folder", [task.folder for task in ALL_FUNCTIONS])
 
 
 def _statements(template: Template, folder: str) -> list[Statement]:
@@ -24,10 +25,17 @@ def _statements(template: Template, folder: str) -> list[Statement]:
     return role_statements(template, referenced_id(function["Properties"]["Role"]))
 
 
+def _without_variables(resource: Any) -> Any:
+    """{"Fn::Sub": [text, variables]} as {"Fn::Sub": text}; the variables are checked on their own."""
+    if isinstance(resource, dict) and isinstance(resource.get("Fn::Sub"), list):
+        return {"Fn::Sub": resource["Fn::Sub"][0]}
+    return resource
+
+
 def _normalized(actions: Any, resources: Any, conditions: Any) -> tuple[Any, ...]:
     return (
         tuple(sorted(as_list(actions))),
-        tuple(sorted(repr(resource) for resource in as_list(resources))),
+        tuple(sorted(repr(_without_variables(resource)) for resource in as_list(resources))),
         repr(conditions or {}),
     )
 
@@ -38,7 +46,7 @@ def _rendered(resource: str) -> Any:
 
 def test_the_table_covers_exactly_the_task_functions() -> None:
     # Given the workflow's task folders
-    folders = {task.folder for task in TASK_FUNCTIONS}
+    folders = {task.folder for task in ALL_FUNCTIONS}
 
     # When the permissions table's keys are compared with them
     # Then every function has rows and no row belongs to a function that does not exist
@@ -134,3 +142,22 @@ def test_the_function_writes_logs_to_its_own_log_group_only(template: Template, 
     assert len(logging) == 1
     assert set(as_list(logging[0]["Action"])) == LOGGING_ACTIONS
     assert as_list(logging[0]["Resource"]) == [{"Fn::GetAtt": [log_group_id, "Arn"]}]
+
+
+def test_the_stack_resources_in_the_table_are_the_stacks_own(template: Template) -> None:
+    # Given every Fn::Sub variable the functions' roles use
+    variables: dict[str, Any] = {}
+    for folder in [task.folder for task in ALL_FUNCTIONS]:
+        for statement in _statements(template, folder):
+            for resource in as_list(statement["Resource"]):
+                if isinstance(resource, dict) and isinstance(resource.get("Fn::Sub"), list):
+                    variables.update(resource["Fn::Sub"][1])
+
+    # When they are resolved against the template
+    (table_id,) = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"]
+    (machine,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+
+    # Then the table is the stack's updates table and the executions are those of its state machine
+    assert variables["UpdatesTableArn"] == {"Fn::GetAtt": [table_id, "Arn"]}
+    assert variables["StateMachineName"] == machine["Properties"]["StateMachineName"]
+    assert variables["StateMachineArn"]["Fn::Join"][1][-1].endswith(":" + machine["Properties"]["StateMachineName"])

@@ -11,13 +11,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from infra.permissions import IMPLIED_ACTIONS
 from offline import emulation
 from offline.runner import LocalRunner
 from offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_endpoint
 
 # botocore's service ids, as they appear in its event names, to IAM service prefixes.
 IAM_PREFIX = {"application-auto-scaling": "application-autoscaling", "sagemaker": "sagemaker",
-              "cloudwatch": "cloudwatch"}
+              "cloudwatch": "cloudwatch", "dynamodb": "dynamodb", "sfn": "states"}
 
 # Permissions AWS checks behind a call, on the caller's role.
 IMPLIED = {
@@ -38,7 +39,8 @@ IMPLIED = {
 @pytest.fixture(scope="module")
 def calls() -> Iterator[dict[str, set[str]]]:
     """Every (function, action) seen over a successful update with a capacity raise and a throttled
-    UpdateEndpoint, and a rolled-back update."""
+    UpdateEndpoint, a rolled-back update, an update refused because another holds the endpoint, a stopped
+    update recovered by the status-change rule, and an update requested by an event."""
     by_function: dict[str, set[str]] = defaultdict(set)
     with LocalRunner() as runner:
         create_endpoint("churn-prod", (VariantSpec(),), tags={"team": "churn"})
@@ -51,9 +53,25 @@ def calls() -> Iterator[dict[str, set[str]]]:
         emulation.configure_update("churn-prod", seconds=0.2, outcome="rollback")
         second = runner.run({"EndpointName": "churn-prod", **change, "PollIntervalSeconds": 1})
         assert second.status == "FAILED", second.cause
+        emulation.configure_update("churn-prod", seconds=30)
+        holder = runner.start({"EndpointName": "churn-prod", **change, "PollIntervalSeconds": 1})
+        runner.wait_for_state(holder, "WaitForUpdate")
+        refused = runner.run({"EndpointName": "churn-prod", **change, "PollIntervalSeconds": 1})
+        assert refused.error == "EndpointUpdateInProgress", refused.cause
+        runner.stop(holder)
+        assert runner.wait(holder).recovery["Recovered"] is True
+        event = runner.status_change_event(holder)
+        event["detail"]["input"] = None  # left out of events whose input is large
+        assert runner.deliver("recover_scaling", event)["Recovered"] is False
+        emulation.set_endpoint_status("churn-prod", "InService")
+        started = runner.deliver("start_update", {
+            "id": "e-1", "source": "ml.platform", "detail-type": "Endpoint Update Requested",
+            "detail": {"EndpointName": "churn-prod", **change, "PollIntervalSeconds": 1}})
+        assert runner.wait(started["ExecutionArn"]).status == "SUCCEEDED"
         for folder, call in runner.calls:
             service, operation = call.split(":")
-            by_function[folder].add(f"{IAM_PREFIX[service]}:{operation}")
+            action = f"{IAM_PREFIX[service]}:{operation}"
+            by_function[folder].update(IMPLIED_ACTIONS.get(action, {action}))
     yield dict(by_function)
 
 

@@ -13,6 +13,7 @@ import pytest
 from offline import emulation
 from offline.runner import LocalRunner, _LambdaContext
 from offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_endpoint, endpoint_state, scaling_state
+from updater import store
 from updater.errors import (
     AwsRequestFailed,
     EndpointConfigConflict,
@@ -62,7 +63,8 @@ def scaled(runner: LocalRunner) -> dict[str, Any]:
 
 def test_snapshot_captures_target_policies_scheduled_actions_and_alarms(scaled: dict[str, Any]) -> None:
     state = validated()
-    snapshot = state["Snapshot"]
+    snapshot = store.snapshot(ENDPOINT, EXECUTION["Id"])
+    assert state["ScalableTargets"] == snapshot["Targets"]
     assert [t["ResourceId"] for t in snapshot["Targets"]] == [f"endpoint/{ENDPOINT}/variant/AllTraffic"]
     assert {p["Definition"]["PolicyType"] for p in snapshot["Policies"]} == {"TargetTrackingScaling", "StepScaling"}
     assert all("PolicyARN" not in p["Definition"] and "Alarms" not in p["Definition"] for p in snapshot["Policies"])

@@ -1,0 +1,40 @@
+"""Turning a triggering event into one execution: its input, and a name derived from the event.
+
+EventBridge delivers at least once. Step Functions keeps execution names unique per state machine for 90
+days (StartExecution answers ExecutionAlreadyExists, or returns the running execution for the same name and
+input), so an execution named after the event that asked for it runs once however often it arrives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from updater.errors import InvalidInput
+
+UPDATE_REQUESTED = "Endpoint Update Requested"
+NAME_LIMIT = 80
+_NOT_ALLOWED = re.compile(r"[^0-9A-Za-z_-]")
+
+
+def execution_name(prefix: str, identity: str, readable: str = "") -> str:
+    """At most 80 characters of 0-9A-Za-z-_: a readable part for people and a hash of `identity` for
+    uniqueness."""
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:20]
+    head = _NOT_ALLOWED.sub("-", f"{prefix}-{readable}" if readable else prefix)
+    return f"{head[:NAME_LIMIT - len(digest) - 1]}-{digest}"
+
+
+def request_from(event: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The workflow input and the execution name for a triggering EventBridge event."""
+    kind = event.get("detail-type")
+    if kind == UPDATE_REQUESTED:
+        detail = event.get("detail")
+        if not isinstance(detail, dict):
+            raise InvalidInput("detail: an \"Endpoint Update Requested\" event's detail must be the workflow input, "
+                               "a JSON object with at least EndpointName")
+        endpoint = str(detail.get("EndpointName", ""))
+        # The event id is what EventBridge keeps for a redelivered event.
+        return detail, execution_name("requested", f"{event.get('source')}/{event.get('id')}", endpoint)
+    raise InvalidInput(f"detail-type: {kind!r} is not a trigger of this workflow; allowed: {UPDATE_REQUESTED!r}")
