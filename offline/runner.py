@@ -84,6 +84,12 @@ class Crash:
     times: int
 
 
+@dataclass
+class Hook:
+    action: Callable[[dict[str, Any]], None]
+    skip: int
+
+
 class _LambdaContext:
     """What the Python runtime passes as `context`; Powertools' Logger reads these fields."""
 
@@ -115,6 +121,7 @@ class LocalRunner:
         self.calls: list[tuple[str, str]] = []
         """(function folder, "service:Operation") for every AWS call a handler made."""
         self._crashes: dict[str, Crash] = {}
+        self._hooks: dict[str, Hook] = {}
         self._lock = threading.RLock()
         self._current = threading.local()
         self._stack = contextlib.ExitStack()
@@ -303,6 +310,14 @@ class LocalRunner:
             raise ValueError(f"no task function {folder!r}")
         self._crashes[folder] = Crash(exception or RuntimeError(f"{folder} crashed (injected)"), times)
 
+    def before_invoke(self, folder: str, action: Callable[[dict[str, Any]], None], skip: int = 0) -> None:
+        """Run `action(event)` once, as that function's invocation number `skip` + 1 begins (before its
+        handler runs). Tests use it to act at a precise moment: stop the execution while a step runs, or
+        inject a fault meant for that step's own calls."""
+        if folder not in {t.folder for t in ALL_FUNCTIONS}:
+            raise ValueError(f"no function {folder!r}")
+        self._hooks[folder] = Hook(action, skip)
+
     # -- the Lambda service, in-process ------------------------------------------------------------
     def _invoke(self, backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
                 response_headers: dict[str, str]) -> bytes:
@@ -314,6 +329,13 @@ class LocalRunner:
             previous = getattr(self._current, "folder", None)
             self._current.folder = task.folder
             try:
+                hook = self._hooks.get(task.folder)
+                if hook is not None:
+                    if hook.skip == 0:
+                        del self._hooks[task.folder]
+                        hook.action(event)
+                    else:
+                        hook.skip -= 1
                 crash = self._crashes.get(task.folder)
                 if crash is not None and crash.times > 0:
                     crash.times -= 1

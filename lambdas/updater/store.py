@@ -182,6 +182,7 @@ def read_update(endpoint: str, execution_arn: str) -> dict[str, Any]:
     if item is None:
         raise UpdateRecordNotFound(f"no update record for endpoint {endpoint} and execution {execution_arn}")
     record: dict[str, Any] = {key: value["S"] for key, value in item.items() if "S" in value}
+    record.update({key: int(value["N"]) for key, value in item.items() if "N" in value})
     record["Snapshot"] = json.loads(record["Snapshot"])
     record["History"] = [{k: v["S"] for k, v in event["M"].items()} for event in item.get("History", {}).get("L", [])]
     return record
