@@ -220,8 +220,11 @@ class LocalRunner:
                 seen = len(events)
             if status in TERMINAL:
                 if recover and status in RECOVERED and execution_arn not in self._recoveries:
-                    self._recoveries[execution_arn] = self.deliver("recover_scaling",
-                                                                   self.status_change_event(execution_arn))
+                    try:
+                        answer = self.deliver("recover_scaling", self.status_change_event(execution_arn))
+                    except FunctionError as error:  # on AWS: retried twice by Lambda, then dropped
+                        answer = {"Recovered": False, "Error": error.error_type, "Message": str(error)}
+                    self._recoveries[execution_arn] = answer
                 execution = self.describe(execution_arn)
                 execution.recovery = self._recoveries.get(execution_arn)
                 return execution

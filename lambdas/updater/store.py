@@ -70,12 +70,14 @@ class Lock:
     holder: str | None
     unrestored: str | None
     """The execution ARN whose scaling snapshot has not been restored yet."""
+    last: str | None = None
+    """The execution ARN of the endpoint's last update."""
 
 
 def read_lock(endpoint: str) -> Lock:
     item = client("dynamodb").get_item(TableName=table_name(), Key=lock_key(endpoint), ConsistentRead=True)
     attributes = item.get("Item") or {}
-    return Lock(endpoint, (attributes.get("Holder") or {}).get("S"), (attributes.get("Unrestored") or {}).get("S"))
+    return Lock(endpoint, *((attributes.get(name) or {}).get("S") for name in ("Holder", "Unrestored", "LastUpdate")))
 
 
 def holds(endpoint: str, execution_arn: str) -> bool:
