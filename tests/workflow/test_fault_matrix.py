@@ -139,7 +139,7 @@ def test_fault_matrix_cell(runner: LocalRunner, step: Step, fault: str, fault_ma
     config = "old" if settled["EndpointConfigName"] == old_config else "new"
     fault_matrix.record(STEPS.index(step), step.name, FAULTS.index(fault), fault,
                         f"{ended.status}, {'restored' if scaling_state(ENDPOINT) == before else 'NOT RESTORED'}, "
-                        f"{'released' if (lock.holder, lock.unrestored) == (None, None) else 'LOCKED'}, {config} config")
+                        f"{'released' if lock.holder is lock.unrestored is None else 'LOCKED'}, {config} config")
     assert ended.status == want.status, ended.cause
     assert scaling_state(ENDPOINT) == before
     assert (lock.holder, lock.unrestored) == (None, None)
