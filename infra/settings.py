@@ -21,6 +21,7 @@ DEFAULT_OUTDIR = REPO_ROOT / "cdk.out"
 STACK_ID = "EndpointUpdater"
 STACK_DESCRIPTION = "endpoint-updater: safely update a SageMaker endpoint that uses Application Auto Scaling."
 SERVICE_NAME = "endpoint-updater"
+NOTIFICATION_DISPLAY_NAME = "Endpoint updater"
 
 # The code of every function is the lambdas/ directory cut down to the function's own folder plus the
 # shared package that every handler imports.
@@ -58,7 +59,6 @@ ENVIRONMENT: dict[str, str] = {
 # /aws/service/powertools/python/arm64/python3.12/<release> in each region.
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python312-arm64"
-POWERTOOLS_LAYER_VERSION_CONTEXT = "powertoolsLayerVersion"
 
 
 def powertools_layer_arn(region: str, version: int) -> str:

@@ -1,4 +1,4 @@
-"""The deployable unit: a thin Stack that composes the workflow and publishes how to start it."""
+"""The deployable unit: a thin Stack that composes the workflow, its notifications and its monitoring."""
 
 from __future__ import annotations
 
@@ -7,16 +7,34 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from infra import settings
-from infra.workflow import EndpointUpdateWorkflow
+from infra import nag, settings
+from infra.config import DeploymentSettings
+from infra.monitoring import Monitoring
+from infra.notifications import Notifications
+from infra.workflow import EndpointUpdateWorkflow, WorkflowProps
 
 
 class EndpointUpdaterStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, deployment: DeploymentSettings | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, description=settings.STACK_DESCRIPTION, **kwargs)
+        # Every synthesis of this stack is checked: an unacknowledged finding stops it.
+        nag.enforce(self)
+        deployment = deployment or DeploymentSettings.from_context(self)
 
+        self.notifications = Notifications(self, "Notifications", subscribers=deployment.subscribers)
         self.workflow = EndpointUpdateWorkflow(
-            self, "Workflow", powertools_layer_version=_powertools_layer_version(self)
+            self,
+            "Workflow",
+            props=WorkflowProps(
+                powertools_layer_version=deployment.powertools_layer_version,
+                endpoint_name_pattern=deployment.endpoint_name_pattern,
+                notification_topic=self.notifications.topic,
+            ),
+        )
+        self.monitoring = Monitoring(
+            self, "Monitoring", state_machine=self.workflow.state_machine, topic=self.notifications.topic
         )
 
         CfnOutput(
@@ -26,12 +44,9 @@ class EndpointUpdaterStack(Stack):
             description="Start an update with StartExecution on this state machine.",
         )
         CfnOutput(self, "StateMachineName", value=self.workflow.state_machine.state_machine_name)
-
-
-def _powertools_layer_version(scope: Construct) -> int:
-    key = settings.POWERTOOLS_LAYER_VERSION_CONTEXT
-    value = scope.node.try_get_context(key)
-    # From cdk.json it is a number; from `-c key=N` on the command line it is a string.
-    if isinstance(value, bool) or not str(value).isdigit() or int(value) < 1:
-        raise ValueError(f"context value {key!r} must be a positive layer version number, got {value!r}")
-    return int(value)
+        CfnOutput(
+            self,
+            "NotificationTopicArn",
+            value=self.notifications.topic.topic_arn,
+            description="Alarms and end-of-update messages are published here.",
+        )
