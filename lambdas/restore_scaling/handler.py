@@ -9,7 +9,7 @@ from updater import scaling
 from updater.aws import translated_errors
 from updater.endpoint import describe_endpoint
 from updater.errors import AwsRequestFailed, ScalingRestoreFailed, UpdaterError
-from updater.observability import logger, task_handler
+from updater.observability import logger, task_handler, update_finished
 
 _NOUNS = {"Targets": ("scalable target", "scalable targets"), "Policies": ("scaling policy", "scaling policies"),
           "ScheduledActions": ("scheduled action", "scheduled actions"), "Alarms": ("alarm", "alarms")}
@@ -81,4 +81,4 @@ def _summary(event: dict[str, Any], restored: dict[str, int]) -> dict[str, Any]:
     }
 
 
-handler = task_handler(restore_scaling)
+handler = task_handler(restore_scaling, count=update_finished)

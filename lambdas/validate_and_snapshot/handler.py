@@ -12,7 +12,7 @@ from updater import endpoint_config, scaling
 from updater.aws import client
 from updater.endpoint import IN_SERVICE, describe_endpoint, variants
 from updater.errors import EndpointNotInService, InvalidInput
-from updater.observability import logger, task_handler
+from updater.observability import logger, task_handler, update_started
 from updater.request import parse_request
 
 
@@ -50,4 +50,4 @@ def validate_and_snapshot(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-handler = task_handler(validate_and_snapshot)
+handler = task_handler(validate_and_snapshot, count=update_started)
