@@ -52,6 +52,6 @@ class Notifications(Construct):
                 self,
                 f"Subscriber{index}",
                 topic=self.topic,
-                protocol=sns.SubscriptionProtocol(subscriber.protocol),
+                protocol=sns.SubscriptionProtocol[subscriber.protocol.upper().replace("-", "_")],
                 endpoint=subscriber.endpoint,
             )

@@ -64,7 +64,8 @@ class Call:
         if (self.service, self.operation) in ACTION_OF_OPERATION:
             return ACTION_OF_OPERATION[(self.service, self.operation)]
         if self.service not in IAM_PREFIX:
-            raise UnreadableCall(f"{self.where}: no IAM prefix known for service {self.service!r}; add it to IAM_PREFIX")
+            raise UnreadableCall(
+                f"{self.where}: no IAM prefix known for service {self.service!r}; add it to IAM_PREFIX")
         return f"{IAM_PREFIX[self.service]}:{self.operation}"
 
 

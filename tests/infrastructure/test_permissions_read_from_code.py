@@ -157,7 +157,7 @@ def test_the_reader_refuses_calls_it_cannot_attribute(tmp_path: Path, body: str)
 
     # When its calls are read
     # Then the reader refuses, naming the place, rather than letting the call escape the permission tests
-    with pytest.raises(UnreadableCall, match="handler.py"):
+    with pytest.raises(UnreadableCall, match=r"handler\.py"):
         reader.calls_of_handler("step.handler.handler")
 
 
