@@ -58,8 +58,8 @@ class EndpointUpdateWorkflow(Construct):
         self.state_machine_logs = logs.LogGroup(
             self,
             "StateMachineLogs",
-            # Vended logs from Step Functions need a group name under /aws/vendedlogs/ to keep the resource
-            # policy of the account small (Step Functions Developer Guide, logging to CloudWatch Logs).
+            # A name under /aws/vendedlogs/ keeps the account's CloudWatch Logs resource policy from growing
+            # with each log group (the prefix the Step Functions Developer Guide recommends for logging).
             log_group_name=Fn.join("", ["/aws/vendedlogs/states/", Stack.of(self).stack_name, "-", construct_id]),
             retention=props.log_retention,
             removal_policy=settings.LOG_REMOVAL_POLICY,
