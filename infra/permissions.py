@@ -291,6 +291,10 @@ def _spellings(endpoint_name_pattern: str) -> tuple[str, ...]:
 
 def wildcards(grants: tuple[Grant, ...], endpoint_name_pattern: str) -> dict[str, str]:
     """Each rendered resource of `grants` that still holds a wildcard, with the reason it cannot be narrower."""
+    unexplained = sorted({resource for grant in grants for resource in grant.resources
+                          if "*" in resource and resource not in WILDCARD_REASONS})
+    if unexplained:
+        raise ValueError(f"wildcard resources without a reason in WILDCARD_REASONS: {unexplained}")
     return {
         resource.replace(ENDPOINT_NAME, spelling): WILDCARD_REASONS[resource]
         for grant in grants

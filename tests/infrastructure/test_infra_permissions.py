@@ -183,3 +183,15 @@ def test_scalable_target_writes_are_limited_to_sagemaker_variants(template: Temp
         "application-autoscaling:scalable-dimension": ["sagemaker:variant:DesiredInstanceCount",
                                                        "sagemaker:variant:DesiredProvisionedConcurrency"],
     }}] * 2
+
+
+def test_a_wildcard_resource_without_a_reason_is_refused() -> None:
+    # Given a grant on a wildcard resource that the table does not explain
+    from infra.permissions import Grant, wildcards
+
+    grant = Grant(actions=("sagemaker:DeleteModel",), resources=("arn:aws:sagemaker:eu-west-1:1:model/*",))
+
+    # When its acknowledgement reasons are asked for
+    # Then the stack refuses to be built rather than acknowledge a wildcard without a reason
+    with pytest.raises(ValueError, match="without a reason in WILDCARD_REASONS"):
+        wildcards((grant,), "*")
