@@ -1,7 +1,8 @@
 """What each Lambda function may do, as data: one table keyed by the function's folder under lambdas/.
 
 Each function has its own role holding exactly its rows of the table, plus write access to its own log
-group (LOGGING_ACTIONS). tests/infrastructure checks the synthesized roles against this table.
+group and X-Ray tracing (EVERY_FUNCTION). tests/infrastructure checks the synthesized roles against this
+table and against the calls the code makes.
 
 Resources are CloudFormation `Fn::Sub` strings, so the table is plain data and the stack stays
 environment-agnostic. Resource types per action follow the Service Authorization Reference ("Actions,
@@ -25,13 +26,29 @@ Some actions are not called by the handlers themselves but checked by AWS on the
 - UpdateEndpoint is authorized against both the endpoint and the endpoint config it deploys (the
   resource types the Service Authorization Reference lists, and what the CDK's own
   SageMakerUpdateEndpoint task grants).
+BEHIND_THE_CALL lists them as data, with their reasons; the tests derive each role's expected actions from
+the calls the code makes plus these.
+
+Names are scoped by the `endpointNamePattern` setting: the table's resources carry ENDPOINT_NAME, which
+`render` replaces with the pattern. What cannot be scoped by name, and why:
+- a scalable target's ARN ends in an id that Application Auto Scaling assigns, not the resource id; the
+  writes are instead limited by the service's condition keys to SageMaker variants
+  (application-autoscaling:service-namespace, application-autoscaling:scalable-dimension: "How Application
+  Auto Scaling works with IAM", condition keys);
+- the endpoint's current config may be named anything, so reading configs is not limited by name; creating
+  them is (the workflow names its configs `<endpoint>-<time>-<hash>`, lambdas/updater/endpoint_config.py);
+- step-scaling alarms are named by their owners and target-tracking alarms by Application Auto Scaling,
+  which checks the CloudWatch actions on the caller: the identity-based policy examples grant them on every
+  alarm, and so does this table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+
+ConditionValue = str | tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -40,7 +57,7 @@ class Grant:
 
     actions: tuple[str, ...]
     resources: tuple[str, ...]
-    conditions: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
+    conditions: Mapping[str, Mapping[str, ConditionValue]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 ANY_RESOURCE = "*"
@@ -48,8 +65,13 @@ ANY_RESOURCE = "*"
 UPDATES_TABLE = "${UpdatesTableArn}"
 EXECUTIONS = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${StateMachineName}:*"
 STATE_MACHINE = "${StateMachineArn}"
-ENDPOINT = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/*"
-ENDPOINT_CONFIG = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint-config/*"
+# Replaced by the endpoint name pattern when the table is rendered for a stack.
+ENDPOINT_NAME = "<endpointNamePattern>"
+_SAGEMAKER = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}"
+ENDPOINT = f"{_SAGEMAKER}:endpoint/{ENDPOINT_NAME}"
+ENDPOINT_CONFIG = f"{_SAGEMAKER}:endpoint-config/*"
+# Configs the workflow creates: `<endpoint>-<UTC start time>-<6 hex>` (new_config_name).
+NEW_ENDPOINT_CONFIG = f"{_SAGEMAKER}:endpoint-config/{ENDPOINT_NAME}-*"
 SCALABLE_TARGET = "arn:${AWS::Partition}:application-autoscaling:${AWS::Region}:${AWS::AccountId}:scalable-target/*"
 ALARM = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"
 ROLE = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"
@@ -57,6 +79,42 @@ SAGEMAKER_SCALING_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
 SAGEMAKER_SCALING_SERVICE_LINKED_ROLE = (
     "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/"
     f"{SAGEMAKER_SCALING_SERVICE}/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+)
+# Only SageMaker variants (instances, or serverless provisioned concurrency) may be registered, scaled or
+# deregistered: the dimensions the workflow captures (lambdas/updater/scaling.py).
+SAGEMAKER_VARIANT_TARGETS: Mapping[str, Mapping[str, ConditionValue]] = MappingProxyType(
+    {
+        "StringEquals": MappingProxyType(
+            {
+                "application-autoscaling:service-namespace": "sagemaker",
+                "application-autoscaling:scalable-dimension": (
+                    "sagemaker:variant:DesiredInstanceCount",
+                    "sagemaker:variant:DesiredProvisionedConcurrency",
+                ),
+            }
+        )
+    }
+)
+
+# Why each wildcard resource cannot be narrower; the stack states these as its cdk-nag acknowledgements.
+WILDCARD_REASONS: Mapping[str, str] = MappingProxyType(
+    {
+        ENDPOINT: "Endpoints whose name matches the endpointNamePattern setting: the endpoint is chosen by each "
+        "execution's input.",
+        ENDPOINT_CONFIG: "Reads the endpoint's current config (and its tags), whose name is not chosen by this "
+        "workflow and is unknown at deploy time.",
+        NEW_ENDPOINT_CONFIG: "Configs the workflow creates, named <endpoint>-<start time>-<hash> per execution, "
+        "for endpoints matching the endpointNamePattern setting.",
+        SCALABLE_TARGET: "Scalable-target ARNs end in an id assigned by Application Auto Scaling; the statement is "
+        "limited by condition keys to SageMaker variant dimensions.",
+        ALARM: "Step-scaling alarms are named by their owners and target-tracking alarms by Application Auto "
+        "Scaling, which checks these CloudWatch actions on the caller.",
+        ROLE: "iam:PassRole for the ExecutionRoleArn the copied config already names, only to SageMaker "
+        "(iam:PassedToService condition).",
+        ANY_RESOURCE: "Application Auto Scaling Describe* actions support no resource type (Service "
+        "Authorization Reference).",
+        EXECUTIONS: "Executions of this stack's state machine only; each execution's name is chosen when it starts.",
+    }
 )
 
 # Application Auto Scaling's Describe* actions have no resource type: they can only be granted on "*".
@@ -70,6 +128,56 @@ RESOURCELESS_ACTIONS = frozenset(
 
 # Each function writes to its own log group only (the group is created by the stack, so no CreateLogGroup).
 LOGGING_ACTIONS = frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})
+# Active tracing: the Lambda service sends the function's segments with the function's role. These actions
+# support no resource type (Service Authorization Reference, AWS X-Ray).
+TRACING_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
+
+# Every function's role holds these besides what its code calls, for these reasons.
+EVERY_FUNCTION: Mapping[str, str] = MappingProxyType(
+    {
+        **{action: "the function writes its logs to its own log group" for action in LOGGING_ACTIONS},
+        **{action: "active X-Ray tracing sends the function's trace segments" for action in TRACING_ACTIONS},
+    }
+)
+
+_SCALING_CHECKS = "Application Auto Scaling checks it on the caller (Identity-based policy examples for Application " \
+    "Auto Scaling, permissions required for API actions on target resources)"
+
+# Actions AWS checks on the caller's role behind an action the code calls: called action -> {action: reason}.
+BEHIND_THE_CALL: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "application-autoscaling:RegisterScalableTarget": MappingProxyType(
+            {
+                "sagemaker:DescribeEndpoint": f"registering a variant reads its endpoint: {_SCALING_CHECKS}",
+                "sagemaker:UpdateEndpointWeightsAndCapacities": f"scaling a variant sets its capacity: "
+                f"{_SCALING_CHECKS}",
+                "iam:CreateServiceLinkedRole": "the first registration in an account creates "
+                "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint (Service-linked roles for "
+                "Application Auto Scaling)",
+            }
+        ),
+        "application-autoscaling:PutScalingPolicy": MappingProxyType(
+            {
+                action: f"target-tracking policies create and replace their CloudWatch alarms: {_SCALING_CHECKS}"
+                for action in ("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms")
+            }
+        ),
+        "application-autoscaling:DeregisterScalableTarget": MappingProxyType(
+            {
+                action: f"deregistering deletes target-tracking policies and with them their alarms: "
+                f"{_SCALING_CHECKS}"
+                for action in ("cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms")
+            }
+        ),
+        "sagemaker:CreateEndpointConfig": MappingProxyType(
+            {
+                "sagemaker:AddTags": "CreateEndpointConfig with Tags is authorized for sagemaker:AddTags too "
+                "(SageMaker Developer Guide, permissions to tag resources on creation)",
+                "iam:PassRole": "a config that names an ExecutionRoleArn passes that role to SageMaker",
+            }
+        ),
+    }
+)
 
 _DESCRIBE_SCALING = Grant(
     actions=(
@@ -97,6 +205,7 @@ _RESTORE = (
             "application-autoscaling:PutScheduledAction",
         ),
         resources=(SCALABLE_TARGET,),
+        conditions=SAGEMAKER_VARIANT_TARGETS,
     ),
     _DESCRIBE_SCALING,
     # Called to re-point step-scaling alarms at the new policy ARNs, and checked by AWS when
@@ -133,7 +242,11 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
         ),
         "deregister_scaling": (
-            Grant(actions=("application-autoscaling:DeregisterScalableTarget",), resources=(SCALABLE_TARGET,)),
+            Grant(
+                actions=("application-autoscaling:DeregisterScalableTarget",),
+                resources=(SCALABLE_TARGET,),
+                conditions=SAGEMAKER_VARIANT_TARGETS,
+            ),
             # Checked by AWS: deregistering deletes target-tracking policies and with them their alarms.
             Grant(actions=("cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"), resources=(ALARM,)),
             _READ_RECORDS,
@@ -150,15 +263,11 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
         "check_endpoint": (Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),),
         "create_endpoint_config": (
             Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
+            Grant(actions=("sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"), resources=(ENDPOINT_CONFIG,)),
             Grant(
-                actions=(
-                    "sagemaker:DescribeEndpointConfig",
-                    "sagemaker:CreateEndpointConfig",
-                    "sagemaker:ListTags",
-                    # Checked by AWS when CreateEndpointConfig carries Tags.
-                    "sagemaker:AddTags",
-                ),
-                resources=(ENDPOINT_CONFIG,),
+                # AddTags: checked by AWS when CreateEndpointConfig carries Tags.
+                actions=("sagemaker:CreateEndpointConfig", "sagemaker:AddTags"),
+                resources=(NEW_ENDPOINT_CONFIG,),
             ),
             # A copied config may name an ExecutionRoleArn; it can only be handed to SageMaker.
             Grant(
@@ -169,7 +278,7 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             _WRITE_RECORDS,
         ),
         "update_endpoint": (
-            Grant(actions=("sagemaker:UpdateEndpoint",), resources=(ENDPOINT, ENDPOINT_CONFIG)),
+            Grant(actions=("sagemaker:UpdateEndpoint",), resources=(ENDPOINT, NEW_ENDPOINT_CONFIG)),
             Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
             _READ_RECORDS,
             _WRITE_RECORDS,
@@ -188,3 +297,47 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
 def actions_for(folder: str) -> set[str]:
     """Every IAM action the table grants the function in lambdas/<folder>, logging excluded."""
     return {action for grant in PERMISSIONS[folder] for action in grant.actions}
+
+
+def render(grants: tuple[Grant, ...], endpoint_name_pattern: str) -> tuple[Grant, ...]:
+    """The grants with ENDPOINT_NAME replaced by the pattern.
+
+    SageMaker writes resource names in lower case in its ARNs (the EndpointArn of DescribeEndpoint), so a
+    pattern with capitals is granted in both spellings.
+    """
+    spellings = _spellings(endpoint_name_pattern)
+    return tuple(
+        replace(
+            grant,
+            resources=tuple(
+                dict.fromkeys(
+                    resource.replace(ENDPOINT_NAME, spelling) for resource in grant.resources for spelling in spellings
+                )
+            ),
+        )
+        for grant in grants
+    )
+
+
+def _spellings(endpoint_name_pattern: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((endpoint_name_pattern, endpoint_name_pattern.lower())))
+
+
+def wildcards(grants: tuple[Grant, ...], endpoint_name_pattern: str) -> dict[str, str]:
+    """Each rendered resource of `grants` that still holds a wildcard, with the reason it cannot be narrower."""
+    unexplained = sorted({resource for grant in grants for resource in grant.resources
+                          if "*" in resource and resource not in WILDCARD_REASONS})
+    if unexplained:
+        raise ValueError(f"wildcard resources without a reason in WILDCARD_REASONS: {unexplained}")
+    return {
+        resource.replace(ENDPOINT_NAME, spelling): WILDCARD_REASONS[resource]
+        for grant in grants
+        for resource in grant.resources
+        for spelling in _spellings(endpoint_name_pattern)
+        if "*" in resource.replace(ENDPOINT_NAME, spelling)
+    }
+
+
+def behind_the_call(actions: set[str]) -> set[str]:
+    """The actions AWS checks on the caller's role behind `actions`."""
+    return {implied for action in actions for implied in BEHIND_THE_CALL.get(action, {})}

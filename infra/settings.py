@@ -21,6 +21,7 @@ DEFAULT_OUTDIR = REPO_ROOT / "cdk.out"
 STACK_ID = "EndpointUpdater"
 STACK_DESCRIPTION = "endpoint-updater: safely update a SageMaker endpoint that uses Application Auto Scaling."
 SERVICE_NAME = "endpoint-updater"
+NOTIFICATION_DISPLAY_NAME = "Endpoint updater"
 
 # The code of every function is the lambdas/ directory cut down to the function's own folder plus the
 # shared package that every handler imports.
@@ -45,11 +46,6 @@ TABLE_REMOVAL_POLICY = RemovalPolicy.RETAIN
 TABLE_ENV = "UPDATES_TABLE_NAME"
 RETENTION_ENV = "RECORD_RETENTION_DAYS"
 STATE_MACHINE_ENV = "STATE_MACHINE_ARN"
-# How long an update's record is kept once its scaling was restored ("recordRetentionDays" in cdk.json).
-RECORD_RETENTION_CONTEXT = "recordRetentionDays"
-DEFAULT_RECORD_RETENTION_DAYS = 90
-RECORD_RETENTION_RANGE = (1, 3650)
-STATE_MACHINE_SUFFIX = "endpoint-update"
 # "Step Functions Execution Status Change" statuses after which the recovery function runs.
 RECOVERED_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
 
@@ -76,7 +72,6 @@ ENVIRONMENT: dict[str, str] = {
 # /aws/service/powertools/python/arm64/python3.12/<release> in each region.
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python312-arm64"
-POWERTOOLS_LAYER_VERSION_CONTEXT = "powertoolsLayerVersion"
 
 
 def powertools_layer_arn(region: str, version: int) -> str:

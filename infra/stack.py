@@ -1,4 +1,4 @@
-"""The deployable unit: a thin Stack that composes the workflow and publishes how to start it."""
+"""The deployable unit: a thin Stack that composes the workflow, its notifications and its monitoring."""
 
 from __future__ import annotations
 
@@ -7,17 +7,35 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from infra import settings
-from infra.workflow import EndpointUpdateWorkflow
+from infra import nag, settings
+from infra.config import DeploymentSettings
+from infra.monitoring import Monitoring
+from infra.notifications import Notifications
+from infra.workflow import EndpointUpdateWorkflow, WorkflowProps
 
 
 class EndpointUpdaterStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, deployment: DeploymentSettings | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, description=settings.STACK_DESCRIPTION, **kwargs)
+        # Every synthesis of this stack is checked: an unacknowledged finding stops it.
+        nag.enforce(self)
+        deployment = deployment or DeploymentSettings.from_context(self)
 
+        self.notifications = Notifications(self, "Notifications", subscribers=deployment.subscribers)
         self.workflow = EndpointUpdateWorkflow(
-            self, "Workflow", powertools_layer_version=_powertools_layer_version(self),
-            record_retention_days=_record_retention_days(self),
+            self,
+            "Workflow",
+            props=WorkflowProps(
+                powertools_layer_version=deployment.powertools_layer_version,
+                endpoint_name_pattern=deployment.endpoint_name_pattern,
+                notification_topic=self.notifications.topic,
+                record_retention_days=deployment.record_retention_days,
+            ),
+        )
+        self.monitoring = Monitoring(
+            self, "Monitoring", state_machine=self.workflow.state_machine, topic=self.notifications.topic
         )
 
         CfnOutput(
@@ -29,23 +47,9 @@ class EndpointUpdaterStack(Stack):
         CfnOutput(self, "StateMachineName", value=self.workflow.state_machine.state_machine_name)
         CfnOutput(self, "UpdatesTableName", value=self.workflow.table.table_name,
                   description="Locks, scaling snapshots and progress of updates, one record per update.")
-
-
-def _powertools_layer_version(scope: Construct) -> int:
-    key = settings.POWERTOOLS_LAYER_VERSION_CONTEXT
-    value = scope.node.try_get_context(key)
-    # From cdk.json it is a number; from `-c key=N` on the command line it is a string.
-    if isinstance(value, bool) or not str(value).isdigit() or int(value) < 1:
-        raise ValueError(f"context value {key!r} must be a positive layer version number, got {value!r}")
-    return int(value)
-
-
-def _record_retention_days(scope: Construct) -> int:
-    key = settings.RECORD_RETENTION_CONTEXT
-    value = scope.node.try_get_context(key)
-    if value is None:
-        return settings.DEFAULT_RECORD_RETENTION_DAYS
-    low, high = settings.RECORD_RETENTION_RANGE
-    if isinstance(value, bool) or not str(value).isdigit() or not low <= int(value) <= high:
-        raise ValueError(f"context value {key!r} must be a whole number of days from {low} to {high}, got {value!r}")
-    return int(value)
+        CfnOutput(
+            self,
+            "NotificationTopicArn",
+            value=self.notifications.topic.topic_arn,
+            description="Alarms and end-of-update messages are published here.",
+        )

@@ -8,34 +8,58 @@ the same text.
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, Fn, Stack
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, Duration, Fn, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra import settings
-from infra.permissions import ANY_RESOURCE, LOGGING_ACTIONS, PERMISSIONS, Grant
+from infra import config, nag, settings
+from infra.permissions import ANY_RESOURCE, LOGGING_ACTIONS, PERMISSIONS, Grant, render, wildcards
 from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition
+
+
+@dataclass(frozen=True)
+class WorkflowProps:
+    """What an app chooses when it instantiates the workflow."""
+
+    powertools_layer_version: int
+    """Version of the public Powertools for AWS Lambda (Python) V3 layer (settings.POWERTOOLS_LAYER_NAME)."""
+    endpoint_name_pattern: str = config.DEFAULT_ENDPOINT_NAME_PATTERN
+    """The endpoints the functions may update (IAM wildcards * and ?); "*" means every endpoint."""
+    notification_topic: sns.ITopic | None = None
+    """Where the end-of-update message goes, when the app has a topic (infra.notifications)."""
+    log_retention: logs.RetentionDays = settings.LOG_RETENTION
+    record_retention_days: int = config.DEFAULT_RECORD_RETENTION_DAYS
+    """Days an update's record is kept once its scaling was restored (the table's TTL)."""
+
+    def __post_init__(self) -> None:
+        config.powertools_layer_version(self.powertools_layer_version)
+        config.endpoint_name_pattern(self.endpoint_name_pattern)
+        config.record_retention_days(self.record_retention_days)
 
 
 class EndpointUpdateWorkflow(Construct):
     """The task functions, each with its own role, the STANDARD state machine that calls them, the updates
     table, and the rule that recovers the scaling of executions stopped, timed out or failed."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, powertools_layer_version: int,
-                 record_retention_days: int = settings.DEFAULT_RECORD_RETENTION_DAYS) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: WorkflowProps) -> None:
         super().__init__(scope, construct_id)
+        self.props = props
+        self.notification_topic = props.notification_topic
 
         powertools = lambda_.LayerVersion.from_layer_version_arn(
             self,
             "PowertoolsLayer",
-            settings.powertools_layer_arn(Stack.of(self).region, powertools_layer_version),
+            settings.powertools_layer_arn(Stack.of(self).region, props.powertools_layer_version),
         )
         self.table = dynamodb.Table(
             self,
@@ -50,7 +74,7 @@ class EndpointUpdateWorkflow(Construct):
             removal_policy=settings.TABLE_REMOVAL_POLICY,
         )
         # Named in advance: the functions' roles name its executions, and the state machine names the functions.
-        self.state_machine_name = f"{Stack.of(self).stack_name}-{settings.STATE_MACHINE_SUFFIX}"
+        self.state_machine_name = f"{Stack.of(self).stack_name}-{construct_id}"
         state_machine_arn = Stack.of(self).format_arn(
             service="states", resource="stateMachine", resource_name=self.state_machine_name,
             arn_format=ArnFormat.COLON_RESOURCE_NAME)
@@ -59,13 +83,22 @@ class EndpointUpdateWorkflow(Construct):
         environment = {
             **settings.ENVIRONMENT,
             settings.TABLE_ENV: self.table.table_name,
-            settings.RETENTION_ENV: str(record_retention_days),
+            settings.RETENTION_ENV: str(props.record_retention_days),
             settings.STATE_MACHINE_ENV: state_machine_arn,
         }
         self.functions: dict[str, lambda_.Function] = {
-            task.folder: _task_function(self, task, powertools, variables, environment)
+            task.folder: _task_function(self, task, powertools, props, variables, environment)
             for task in TASK_FUNCTIONS + EVENT_FUNCTIONS
         }
+        self.state_machine_logs = logs.LogGroup(
+            self,
+            "StateMachineLogs",
+            # A name under /aws/vendedlogs/ keeps the account's CloudWatch Logs resource policy from growing
+            # with each log group (the prefix the Step Functions Developer Guide recommends for logging).
+            log_group_name=Fn.join("", ["/aws/vendedlogs/states/", Stack.of(self).stack_name, "-", construct_id]),
+            retention=props.log_retention,
+            removal_policy=settings.LOG_REMOVAL_POLICY,
+        )
 
         self.state_machine = sfn.StateMachine(
             self,
@@ -76,6 +109,18 @@ class EndpointUpdateWorkflow(Construct):
             definition_substitutions={
                 task.placeholder: self.functions[task.folder].function_arn for task in TASK_FUNCTIONS
             },
+            # Execution data (inputs, outputs, error causes) is the audit trail of an update: endpoint and
+            # config names, variant changes, the scaling snapshot needed to restore by hand. It holds no
+            # secrets or inference data, and it outlives the 90-day execution history in the log group.
+            logs=sfn.LogOptions(destination=self.state_machine_logs, level=sfn.LogLevel.ALL,
+                                include_execution_data=True),
+            tracing_enabled=True,
+        )
+        nag.acknowledge(
+            self.state_machine.role,
+            nag.wildcard_finding(ANY_RESOURCE),
+            "Log delivery to CloudWatch Logs (logs:*LogDelivery*, resource policies) and X-Ray tracing actions "
+            "support no resource type (Step Functions Developer Guide, IAM policies for logging and X-Ray).",
         )
         # The definition is opaque text to the CDK, so the invoke permission is stated here: the unqualified
         # ARNs the definition names, and nothing else.
@@ -96,6 +141,9 @@ class EndpointUpdateWorkflow(Construct):
         self.recovery_dead_letters = sqs.Queue(
             self, "RecoveryDeadLetters", retention_period=Duration.days(14), enforce_ssl=True,
             encryption=sqs.QueueEncryption.SQS_MANAGED)
+        nag.acknowledge(self.recovery_dead_letters, "AwsSolutions-SQS3",
+                        "This queue is itself a dead-letter queue: the recovery rule's target sends it the events "
+                        "it could not deliver.")
         recovery.configure_async_invoke(retry_attempts=2, max_event_age=Duration.hours(6))
         self.recovery_rule = events.Rule(
             self, "RecoverEndedExecutions",
@@ -111,13 +159,15 @@ class EndpointUpdateWorkflow(Construct):
         )
 
 
-def _task_function(scope: Construct, task: TaskFunction, powertools: lambda_.ILayerVersion,
-                   variables: dict[str, str], environment: dict[str, str]) -> lambda_.Function:
+def _task_function(
+    scope: Construct, task: TaskFunction, powertools: lambda_.ILayerVersion, props: WorkflowProps,
+    variables: dict[str, str], environment: dict[str, str],
+) -> lambda_.Function:
     """The one builder of the workflow's functions: code, role, log group and settings of one task."""
     log_group = logs.LogGroup(
         scope,
         f"{task.key}Logs",
-        retention=settings.LOG_RETENTION,
+        retention=props.log_retention,
         removal_policy=settings.LOG_REMOVAL_POLICY,
     )
     role = iam.Role(
@@ -126,10 +176,20 @@ def _task_function(scope: Construct, task: TaskFunction, powertools: lambda_.ILa
         assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
         description=f"endpoint-updater {task.folder}: {task.description}",
     )
-    for grant in PERMISSIONS[task.folder]:
+    for grant in render(PERMISSIONS[task.folder], props.endpoint_name_pattern):
         role.add_to_policy(_statement(grant, variables))
     role.add_to_policy(iam.PolicyStatement(actions=sorted(LOGGING_ACTIONS), resources=[log_group.log_group_arn]))
-    return lambda_.Function(
+    reasons = {_with_names(resource, variables): reason
+               for resource, reason in wildcards(PERMISSIONS[task.folder], props.endpoint_name_pattern).items()}
+    on_any_resource = reasons.pop(ANY_RESOURCE, "")
+    nag.acknowledge_wildcards(role, reasons)
+    nag.acknowledge(
+        role,
+        nag.wildcard_finding(ANY_RESOURCE),
+        f"X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) support no resource type. {on_any_resource}"
+        .strip(),
+    )
+    function = lambda_.Function(
         scope,
         task.key,
         description=task.description,
@@ -143,7 +203,15 @@ def _task_function(scope: Construct, task: TaskFunction, powertools: lambda_.ILa
         timeout=settings.TIMEOUT_BY_FOLDER.get(task.folder, settings.TIMEOUT),
         environment=dict(environment),
         log_group=log_group,
+        tracing=lambda_.Tracing.ACTIVE,
     )
+    nag.acknowledge(
+        function,
+        "AwsSolutions-L1",
+        f"The runtime is {settings.RUNTIME.name}, the Python version of the Powertools layer build the function "
+        f"loads ({settings.POWERTOOLS_LAYER_NAME}); they are moved to a newer Python together.",
+    )
+    return function
 
 
 def asset_excludes(folder: str) -> list[str]:
@@ -159,15 +227,28 @@ def asset_excludes(folder: str) -> list[str]:
     ]
 
 
+def _with_names(resource: str, variables: dict[str, str]) -> str:
+    """The resource with the variables that are plain names (not tokens) written in."""
+    for name, value in variables.items():
+        if not Token.is_unresolved(value):
+            resource = resource.replace(f"${{{name}}}", value)
+    return resource
+
+
 def _statement(grant: Grant, variables: dict[str, str]) -> iam.PolicyStatement:
     def resource_arn(resource: str) -> str:
         if resource == ANY_RESOURCE:
             return resource
+        resource = _with_names(resource, variables)
         used = {name: value for name, value in variables.items() if f"${{{name}}}" in resource}
         return Fn.sub(resource, used or None)
 
     return iam.PolicyStatement(
         actions=list(grant.actions),
         resources=[resource_arn(resource) for resource in grant.resources],
-        conditions={operator: dict(values) for operator, values in grant.conditions.items()} or None,
+        conditions={
+            operator: {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()}
+            for operator, values in grant.conditions.items()
+        }
+        or None,
     )

@@ -7,6 +7,7 @@ workflow fails it and restores the scaling. Exits non-zero if either does not en
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -69,6 +70,9 @@ def run(runner: LocalRunner, request: dict[str, Any]) -> tuple[Execution, float]
 
 
 def main() -> int:
+    # The handlers' metrics are CloudWatch embedded-metric lines on stdout; they would interleave with the
+    # demo's own output, which shows the same outcomes.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     say("endpoint-updater demo: the workflow's ASL file, executed on this machine against emulated AWS")
     say("(moto, extended by offline/emulation.py); no AWS account is used.\n")
     ok = True

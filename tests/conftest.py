@@ -14,6 +14,8 @@ from offline.runner import LocalRunner
 
 # Node 20 makes jsii print an end-of-life banner; set before any test module imports aws_cdk.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# The handlers' Tracer sends nothing in tests; their metrics are still flushed to stdout, where tests read them.
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from updater import endpoint_config
+from updater import endpoint_config, store
 from updater.aws import client, paginate
 from updater.endpoint import describe_endpoint
 from updater.observability import logger, task_handler
@@ -18,7 +18,8 @@ def create_endpoint_config(event: dict[str, Any]) -> dict[str, Any]:
                                             event["Request"]["VariantChanges"], event["NewConfigName"], tags)
     endpoint_config.create(params)
     logger.info("endpoint config created", extra={"config": params["EndpointConfigName"], "changes": changes})
+    store.reached(event, "ConfigCreated")
     return {"EndpointConfigName": params["EndpointConfigName"], "Changes": changes}
 
 
-handler = task_handler(create_endpoint_config, phase="ConfigCreated")
+handler = task_handler(create_endpoint_config)

@@ -10,7 +10,9 @@ from updater.observability import task_handler
 
 def deregister_scaling(event: dict[str, Any]) -> list[str]:
     name, execution = event["Request"]["EndpointName"], event["ExecutionId"]
-    return scaling.deregister(event["ScalableTargets"], still_holding=lambda: store.holds(name, execution))
+    done = scaling.deregister(event["ScalableTargets"], still_holding=lambda: store.holds(name, execution))
+    store.reached(event, "ScalingDeregistered")
+    return done
 
 
-handler = task_handler(deregister_scaling, phase="ScalingDeregistered")
+handler = task_handler(deregister_scaling)

@@ -42,7 +42,8 @@ def raise_capacity(event: dict[str, Any]) -> list[dict[str, Any]]:
             EndpointName=name,
             DesiredWeightsAndCapacities=[{"VariantName": r["VariantName"],
                                           "DesiredInstanceCount": r["DesiredInstanceCount"]} for r in raises])
+    store.reached(event, "CapacityRaised")
     return raises
 
 
-handler = task_handler(raise_capacity, phase="CapacityRaised")
+handler = task_handler(raise_capacity)

@@ -8,7 +8,7 @@ from typing import Any
 
 from updater.endpoint import describe_endpoint
 from updater.errors import UpdaterError
-from updater.observability import task_handler
+from updater.observability import task_handler, update_finished
 from updater.recovery import restore_and_release
 
 _NOUNS = {"Targets": ("scalable target", "scalable targets"), "Policies": ("scaling policy", "scaling policies"),
@@ -66,4 +66,4 @@ def _summary(event: dict[str, Any], restored: dict[str, int]) -> dict[str, Any]:
     }
 
 
-handler = task_handler(restore_scaling)
+handler = task_handler(restore_scaling, count=update_finished)

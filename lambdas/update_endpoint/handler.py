@@ -28,7 +28,8 @@ def update_endpoint(event: dict[str, Any]) -> dict[str, Any]:
         pending = (description.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
         if new_config not in (pending, description.get("EndpointConfigName")):
             raise
+    store.reached(event, "UpdateStarted")
     return {"EndpointConfigName": new_config}
 
 
-handler = task_handler(update_endpoint, phase="UpdateStarted")
+handler = task_handler(update_endpoint)

@@ -166,6 +166,11 @@ def _event(phase: str, at: str, detail: str | None = None) -> dict[str, Any]:
     return {"M": entry}
 
 
+def reached(event: dict[str, Any], phase: str) -> None:
+    """Record that the update of a step's `event` reached `phase`."""
+    progress(event["Request"]["EndpointName"], event["ExecutionId"], phase)
+
+
 def progress(endpoint: str, execution_arn: str, phase: str, detail: str | None = None) -> None:
     """Record that the update reached `phase`."""
     now = _now()

@@ -14,7 +14,7 @@ from updater import endpoint_config, scaling, store
 from updater.aws import client
 from updater.endpoint import IN_SERVICE, describe_endpoint, variants
 from updater.errors import EndpointNotInService, InvalidInput
-from updater.observability import logger, task_handler
+from updater.observability import logger, task_handler, update_started
 from updater.request import parse_request
 
 
@@ -64,4 +64,4 @@ def execution_status(execution_arn: str) -> str:
     return str(client("stepfunctions").describe_execution(executionArn=execution_arn)["status"])
 
 
-handler = task_handler(validate_and_snapshot)
+handler = task_handler(validate_and_snapshot, count=update_started)

@@ -19,6 +19,13 @@ from synthesized import (
 from infra import settings
 from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction
 
+# What the CDK grants a state machine for logging to CloudWatch Logs and for X-Ray (Step Functions Developer
+# Guide, IAM policies for logging to CloudWatch Logs and for X-Ray).
+STATE_MACHINE_LOGGING_AND_TRACING = {
+    "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
+    "xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+}
 ALL_FUNCTIONS = TASK_FUNCTIONS + EVENT_FUNCTIONS
 TASKS = pytest.mark.parametrize("task", ALL_FUNCTIONS, ids=lambda task: task.folder)
 
@@ -162,17 +169,31 @@ def test_the_state_machine_role_can_invoke_exactly_the_task_functions(template: 
     function_ids = {logical_id for folder, (logical_id, _) in functions_by_folder(template).items()
                     if folder in task_folders}
 
-    # When the role's statements are read
-    actions = {action for statement in statements for action in as_list(statement["Action"])}
-    resources = [resource for statement in statements for resource in as_list(statement["Resource"])]
+    # When the role's statements are split into invoking and the rest
+    invoking = [statement for statement in statements if as_list(statement["Action"]) == ["lambda:InvokeFunction"]]
+    others = [statement for statement in statements if statement not in invoking]
+    resources = [resource for statement in invoking for resource in as_list(statement["Resource"])]
 
-    # Then it may only invoke, and only those seven functions (unqualified ARNs, as the definition names them)
+    # Then it may invoke only those seven functions (unqualified ARNs, as the definition names them)
     assert {statement["Effect"] for statement in statements} == {"Allow"}
-    assert actions == {"lambda:InvokeFunction"}
-    assert all("Condition" not in statement for statement in statements)
+    assert all("Condition" not in statement for statement in invoking)
     assert sorted(resources, key=str) == sorted(
         ({"Fn::GetAtt": [function_id, "Arn"]} for function_id in function_ids), key=str
     )
+    # And everything else is log delivery and X-Ray, which support no resource type
+    other_actions = {action for statement in others for action in as_list(statement["Action"])}
+    assert other_actions == STATE_MACHINE_LOGGING_AND_TRACING
+    assert {resource for statement in others for resource in as_list(statement["Resource"])} == {"*"}
+
+
+def test_every_function_has_active_tracing(template: Template) -> None:
+    # Given the template's functions
+    # When their tracing mode is read
+    modes = {folder: function["Properties"].get("TracingConfig") for folder, (_, function) in
+             functions_by_folder(template).items()}
+
+    # Then every one sends traces to X-Ray
+    assert modes == {folder: {"Mode": "Active"} for folder in modes}
 
 
 def table_id(template: Template) -> str:

@@ -1,4 +1,5 @@
-"""Each function's role grants exactly its rows of infra/permissions.py, plus logging to its own log group."""
+"""Each function's role grants exactly its rows of infra/permissions.py, scoped by the endpoint name pattern,
+plus logging to its own log group and X-Ray tracing."""
 
 from __future__ import annotations
 
@@ -7,14 +8,22 @@ from typing import Any
 import pytest
 from synthesized import Statement, Template, as_list, functions_by_folder, referenced_id, role_statements
 
+from infra import config, settings
 from infra.permissions import (
     ANY_RESOURCE,
+    ENDPOINT_NAME,
     LOGGING_ACTIONS,
     PERMISSIONS,
     RESOURCELESS_ACTIONS,
+    TRACING_ACTIONS,
     actions_for,
+    render,
 )
+from infra.settings import context_defaults
 from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS
+
+# The pattern cdk.json deploys with (the session's template is synthesized from cdk.json's context).
+PATTERN = config.endpoint_name_pattern(context_defaults().get(config.ENDPOINT_NAME_PATTERN))
 
 ALL_FUNCTIONS = TASK_FUNCTIONS + EVENT_FUNCTIONS
 FOLDERS = pytest.mark.parametrize("folder", [task.folder for task in ALL_FUNCTIONS])
@@ -40,8 +49,14 @@ def _normalized(actions: Any, resources: Any, conditions: Any) -> tuple[Any, ...
     )
 
 
+# The state machine's name is known at synth time and written into the executions' ARN pattern.
+STATE_MACHINE_NAME = f"{settings.STACK_ID}-Workflow"
+
+
 def _rendered(resource: str) -> Any:
-    return resource if resource == ANY_RESOURCE else {"Fn::Sub": resource}
+    if resource == ANY_RESOURCE:
+        return resource
+    return {"Fn::Sub": resource.replace("${StateMachineName}", STATE_MACHINE_NAME)}
 
 
 def test_the_table_covers_exactly_the_task_functions() -> None:
@@ -62,19 +77,19 @@ def test_the_role_allows_exactly_the_table_actions_and_logging(
     allowed = function_roles[folder]
 
     # When they are compared with the table
-    # Then they are the table's actions for that folder plus writing logs, nothing more and nothing less
-    assert allowed == actions_for(folder) | LOGGING_ACTIONS
+    # Then they are the table's actions for that folder plus writing logs and traces, nothing more or less
+    assert allowed == actions_for(folder) | LOGGING_ACTIONS | TRACING_ACTIONS
 
 
 @FOLDERS
 def test_the_role_statements_are_the_table_rows_with_their_resources_and_conditions(
     template: Template, folder: str
 ) -> None:
-    # Given the role's statements, logging left aside
+    # Given the role's statements, logging and tracing left aside
     statements = [
         statement
         for statement in _statements(template, folder)
-        if not set(as_list(statement["Action"])) <= LOGGING_ACTIONS
+        if not set(as_list(statement["Action"])) <= LOGGING_ACTIONS | TRACING_ACTIONS
     ]
 
     # When they are normalized like the table's grants
@@ -85,9 +100,12 @@ def test_the_role_statements_are_the_table_rows_with_their_resources_and_conditi
         _normalized(
             list(grant.actions),
             [_rendered(resource) for resource in grant.resources],
-            {operator: dict(values) for operator, values in grant.conditions.items()},
+            {
+                operator: {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()}
+                for operator, values in grant.conditions.items()
+            },
         )
-        for grant in PERMISSIONS[folder]
+        for grant in render(PERMISSIONS[folder], PATTERN)
     )
 
     # Then each statement is one grant of the table, all of them Allow
@@ -120,8 +138,8 @@ def test_resource_star_is_granted_only_for_actions_that_support_no_resource_type
         for action in as_list(statement["Action"])
     }
 
-    # Then they are all Application Auto Scaling Describe* actions, which have no resource type
-    assert on_any_resource <= RESOURCELESS_ACTIONS
+    # Then they are all Application Auto Scaling Describe* or X-Ray actions, which have no resource type
+    assert on_any_resource <= RESOURCELESS_ACTIONS | TRACING_ACTIONS
 
 
 @FOLDERS
@@ -159,5 +177,54 @@ def test_the_stack_resources_in_the_table_are_the_stacks_own(template: Template)
 
     # Then the table is the stack's updates table and the executions are those of its state machine
     assert variables["UpdatesTableArn"] == {"Fn::GetAtt": [table_id, "Arn"]}
-    assert variables["StateMachineName"] == machine["Properties"]["StateMachineName"]
+    assert machine["Properties"]["StateMachineName"] == STATE_MACHINE_NAME
     assert variables["StateMachineArn"]["Fn::Join"][1][-1].endswith(":" + machine["Properties"]["StateMachineName"])
+
+
+def test_rendering_scopes_endpoint_names_and_created_configs_by_the_pattern() -> None:
+    # Given a pattern with capitals
+    pattern = "Churn-*"
+
+    # When the table is rendered for it
+    resources = {resource for grants in PERMISSIONS.values() for grant in render(grants, pattern)
+                 for resource in grant.resources}
+
+    # Then no placeholder is left, endpoints and created configs carry the pattern in both spellings
+    # (SageMaker ARNs are lower case), and no endpoint or created config is granted beyond it
+    assert not [resource for resource in resources if ENDPOINT_NAME in resource]
+    sagemaker = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}"
+    for name in ("Churn-*", "churn-*"):
+        assert f"{sagemaker}:endpoint/{name}" in resources
+        assert f"{sagemaker}:endpoint-config/{name}-*" in resources
+    assert f"{sagemaker}:endpoint/*" not in resources
+
+
+def test_scalable_target_writes_are_limited_to_sagemaker_variants(template: Template) -> None:
+    # Given every statement of every function's role that writes scalable targets
+    writes = {"application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
+              "application-autoscaling:PutScalingPolicy", "application-autoscaling:PutScheduledAction"}
+    statements = [statement for task in ALL_FUNCTIONS for statement in _statements(template, task.folder)
+                  if writes & set(as_list(statement["Action"]))]
+
+    # When their conditions are read
+    conditions = [statement.get("Condition") for statement in statements]
+
+    # Then each is limited to the SageMaker namespace and its variant dimensions
+    assert len(statements) == 3  # deregister, restore, recover
+    assert conditions == [{"StringEquals": {
+        "application-autoscaling:service-namespace": "sagemaker",
+        "application-autoscaling:scalable-dimension": ["sagemaker:variant:DesiredInstanceCount",
+                                                       "sagemaker:variant:DesiredProvisionedConcurrency"],
+    }}] * 3
+
+
+def test_a_wildcard_resource_without_a_reason_is_refused() -> None:
+    # Given a grant on a wildcard resource that the table does not explain
+    from infra.permissions import Grant, wildcards
+
+    grant = Grant(actions=("sagemaker:DeleteModel",), resources=("arn:aws:sagemaker:eu-west-1:1:model/*",))
+
+    # When its acknowledgement reasons are asked for
+    # Then the stack refuses to be built rather than acknowledge a wildcard without a reason
+    with pytest.raises(ValueError, match="without a reason in WILDCARD_REASONS"):
+        wildcards((grant,), "*")

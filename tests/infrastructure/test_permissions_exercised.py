@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.permissions import IMPLIED_ACTIONS
+from infra.permissions import EVERY_FUNCTION, IMPLIED_ACTIONS, behind_the_call
 from offline import emulation
 from offline.runner import LocalRunner
 from offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_endpoint
@@ -19,21 +19,6 @@ from offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_en
 # botocore's service ids, as they appear in its event names, to IAM service prefixes.
 IAM_PREFIX = {"application-auto-scaling": "application-autoscaling", "sagemaker": "sagemaker",
               "cloudwatch": "cloudwatch", "dynamodb": "dynamodb", "sfn": "states"}
-
-# Permissions AWS checks behind a call, on the caller's role.
-IMPLIED = {
-    # "Identity-based policy examples for Application Auto Scaling": registering and putting policies
-    # for SageMaker also uses the target service's and CloudWatch's permissions, and the service-linked
-    # role is created on first use.
-    "application-autoscaling:RegisterScalableTarget": {
-        "sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities", "iam:CreateServiceLinkedRole"},
-    "application-autoscaling:PutScalingPolicy": {
-        "cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"},
-    # Deregistering deletes the target-tracking policies' alarms.
-    "application-autoscaling:DeregisterScalableTarget": {"cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"},
-    # CreateEndpointConfig with Tags needs sagemaker:AddTags; a config with an ExecutionRoleArn needs PassRole.
-    "sagemaker:CreateEndpointConfig": {"sagemaker:AddTags", "iam:PassRole"},
-}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +61,7 @@ def calls() -> Iterator[dict[str, set[str]]]:
 
 
 def needed(actions: set[str]) -> set[str]:
-    return actions.union(*(IMPLIED.get(action, set()) for action in actions))
+    return actions | behind_the_call(actions)
 
 
 def test_every_function_was_exercised(calls: dict[str, set[str]], function_roles: dict[str, set[str]]) -> None:
@@ -91,7 +76,6 @@ def test_each_role_allows_every_call_its_function_makes(calls: dict[str, set[str
 
 def test_no_role_allows_an_action_its_function_never_needs(calls: dict[str, set[str]],
                                                            function_roles: dict[str, set[str]]) -> None:
-    logging_actions = {"logs:CreateLogStream", "logs:PutLogEvents", "logs:CreateLogGroup"}
-    extra = {folder: allowed - needed(calls.get(folder, set())) - logging_actions
+    extra = {folder: allowed - needed(calls.get(folder, set())) - set(EVERY_FUNCTION)
              for folder, allowed in function_roles.items()}
     assert {folder: more for folder, more in extra.items() if more} == {}

@@ -116,7 +116,8 @@ def test_the_restore_run_twice_changes_nothing_the_second_time(runner: LocalRunn
     # When the same status-change event arrives again, and the restore step runs again on the same record
     runner.calls.clear()
     assert runner.deliver("recover_scaling", runner.status_change_event(arn))["Recovered"] is False
-    state = {"ExecutionId": arn, "Request": REQUEST, "Scaling": {}, "Endpoint": {}, "Error": {"Error": "Stopped"}}
+    state = {"ExecutionId": arn, "Request": {**REQUEST, "TimeoutSeconds": 3600}, "Scaling": {}, "Endpoint": {},
+             "Deadline": "2026-11-27T02:00:00+00:00", "Error": {"Error": "Stopped"}}
     runner.deliver("restore_scaling", state)
     # Then the second restore reads and compares, and writes nothing to Application Auto Scaling or CloudWatch
     assert [c for c in writes(runner, "restore_scaling") if not c.startswith("dynamodb")] == []

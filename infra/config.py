@@ -1,0 +1,142 @@
+"""The settings a deployment chooses in cdk.json's `context` (or `-c name=value`), validated once at synth.
+
+Each reader turns one raw context value into a typed value, or raises a one-line ValueError that names the
+setting and what it allows. The stack reads them all with `DeploymentSettings.from_context`; another CDK
+app can build `DeploymentSettings` (or the constructs' own props) directly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from constructs import Construct
+
+POWERTOOLS_LAYER_VERSION = "powertoolsLayerVersion"
+ENDPOINT_NAME_PATTERN = "endpointNamePattern"
+NOTIFICATION_SUBSCRIBERS = "notificationSubscribers"
+RECORD_RETENTION_DAYS = "recordRetentionDays"
+DEFAULT_RECORD_RETENTION_DAYS = 90
+RECORD_RETENTION_RANGE = (1, 3650)
+
+DEFAULT_ENDPOINT_NAME_PATTERN = "*"
+
+# SageMaker endpoint names: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}` (CreateEndpoint API reference); a pattern
+# may also hold the IAM wildcards `*` and `?`.
+_ENDPOINT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9*?][A-Za-z0-9*?-]{0,62}$")
+
+# SNS protocols a subscriber may use, and what their endpoint must look like (Subscribe API reference).
+# firehose is left out: it needs a subscription role, which a context entry cannot carry safely.
+_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:\S+$")
+SUBSCRIBER_ENDPOINTS: dict[str, tuple[re.Pattern[str], str]] = {
+    "email": (re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), "an email address"),
+    "email-json": (re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), "an email address"),
+    "http": (re.compile(r"^http://\S+$"), "an http:// URL"),
+    "https": (re.compile(r"^https://\S+$"), "an https:// URL"),
+    "sms": (re.compile(r"^\+[1-9]\d{6,14}$"), "a phone number in E.164 form (+ and digits)"),
+    "sqs": (_ARN, "an SQS queue ARN"),
+    "lambda": (_ARN, "a Lambda function ARN"),
+    "application": (_ARN, "a mobile platform endpoint ARN"),
+}
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One subscription to the notification topic."""
+
+    protocol: str
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class DeploymentSettings:
+    """Everything the stack takes from context."""
+
+    powertools_layer_version: int
+    endpoint_name_pattern: str = DEFAULT_ENDPOINT_NAME_PATTERN
+    subscribers: tuple[Subscriber, ...] = ()
+    record_retention_days: int = DEFAULT_RECORD_RETENTION_DAYS
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> DeploymentSettings:
+        node = scope.node
+        return cls(
+            powertools_layer_version=powertools_layer_version(node.try_get_context(POWERTOOLS_LAYER_VERSION)),
+            endpoint_name_pattern=endpoint_name_pattern(node.try_get_context(ENDPOINT_NAME_PATTERN)),
+            subscribers=subscribers(node.try_get_context(NOTIFICATION_SUBSCRIBERS)),
+            record_retention_days=record_retention_days(node.try_get_context(RECORD_RETENTION_DAYS)),
+        )
+
+
+def powertools_layer_version(value: Any) -> int:
+    # From cdk.json it is a number; from `-c powertoolsLayerVersion=N` on the command line it is a string.
+    if isinstance(value, bool) or not str(value).isdigit() or int(value) < 1:
+        raise ValueError(
+            f"context value {POWERTOOLS_LAYER_VERSION!r} must be a positive layer version number, got {value!r}"
+        )
+    return int(value)
+
+
+def record_retention_days(value: Any) -> int:
+    """Days an update's record is kept once its scaling was restored; absent means the default."""
+    if value is None:
+        return DEFAULT_RECORD_RETENTION_DAYS
+    low, high = RECORD_RETENTION_RANGE
+    if isinstance(value, bool) or not str(value).isdigit() or not low <= int(value) <= high:
+        raise ValueError(f"context value {RECORD_RETENTION_DAYS!r} must be a whole number of days from {low} to "
+                         f"{high}, got {value!r}")
+    return int(value)
+
+
+def endpoint_name_pattern(value: Any) -> str:
+    """The endpoints the workflow may touch; absent means every endpoint of the account and region."""
+    if value is None:
+        return DEFAULT_ENDPOINT_NAME_PATTERN
+    if not isinstance(value, str) or not _ENDPOINT_NAME_PATTERN.match(value):
+        raise ValueError(
+            f"context value {ENDPOINT_NAME_PATTERN!r} must be an endpoint name of at most 63 letters, digits and "
+            f"hyphens, with optional IAM wildcards * and ? (for example 'churn-*'), got {value!r}"
+        )
+    return value
+
+
+def subscribers(value: Any) -> tuple[Subscriber, ...]:
+    """A list whose entries are email addresses or {"protocol": ..., "endpoint": ...} objects."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        # `-c notificationSubscribers=ops@example.com` passes a string; accept one address or a JSON list.
+        value = _json_or_text(value)
+    if not isinstance(value, list):
+        raise ValueError(
+            f"context value {NOTIFICATION_SUBSCRIBERS!r} must be a list of email addresses or "
+            f'{{"protocol": ..., "endpoint": ...}} objects, got {value!r}'
+        )
+    return tuple(_subscriber(index, entry) for index, entry in enumerate(value))
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return [text]
+
+
+def _subscriber(index: int, entry: Any) -> Subscriber:
+    where = f"context value {NOTIFICATION_SUBSCRIBERS!r}[{index}]"
+    allowed = ", ".join(sorted(SUBSCRIBER_ENDPOINTS))
+    if isinstance(entry, str):
+        entry = {"protocol": "email", "endpoint": entry}
+    if not isinstance(entry, dict) or set(entry) != {"protocol", "endpoint"}:
+        raise ValueError(
+            f'{where} must be an email address or an object with exactly "protocol" and "endpoint", got {entry!r}'
+        )
+    protocol, endpoint = entry["protocol"], entry["endpoint"]
+    if protocol not in SUBSCRIBER_ENDPOINTS:
+        raise ValueError(f"{where}.protocol must be one of {allowed}, got {protocol!r}")
+    shape, described = SUBSCRIBER_ENDPOINTS[protocol]
+    if not isinstance(endpoint, str) or not shape.match(endpoint):
+        raise ValueError(f"{where}.endpoint must be {described} for protocol {protocol!r}, got {endpoint!r}")
+    return Subscriber(protocol=protocol, endpoint=endpoint)

@@ -1,0 +1,96 @@
+"""cdk-nag's AwsSolutions rules hold on the stack: every finding is acknowledged, each with its reason."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdk_nag import AwsSolutionsChecks
+
+from infra import nag
+
+
+def _acknowledgements(stack: Any) -> dict[tuple[str, str], str]:
+    """(construct path, rule id) -> reason, for every acknowledgement made under the stack."""
+    from aws_cdk import Validations
+
+    found = {}
+    for construct in stack.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                for rule_id, reason in entry.data.items():
+                    # The CDK records a bare rule id under its "Annotation::" prefix.
+                    found[(construct.node.path, rule_id.removeprefix("Annotation::"))] = reason
+    return found
+
+
+def test_the_stack_has_no_unacknowledged_finding(stack: Any, cloud_assembly: Path) -> None:
+    # Given the synthesized stack, whose synthesis ran the AwsSolutions pack as a validation plugin
+    report = json.loads((cloud_assembly / "validation-report.json").read_text())
+
+    # When the pack is also run directly on the same construct tree
+    direct = AwsSolutionsChecks(stack.node.root).validate_scope(stack.node.root)
+
+    # Then neither finds anything left unacknowledged, errors and warnings alike
+    assert report["pluginReports"] == []
+    assert [violation.rule_name for violation in direct.violations] == []
+    assert direct.success is True
+
+
+def test_every_acknowledgement_gives_a_reason_and_names_one_rule(stack: Any) -> None:
+    # Given every acknowledgement made in the stack
+    acknowledgements = _acknowledgements(stack)
+
+    # When their ids and reasons are read
+    rule_ids = {rule_id for _, rule_id in acknowledgements}
+
+    # Then there are some, each names one AwsSolutions rule (IAM5 with its exact resource, never the whole
+    # rule), and each carries a sentence of reason
+    assert acknowledgements
+    assert all(re.fullmatch(r"AwsSolutions-(IAM5\[Resource::[^\]]+\]|L1|SQS3)", rule_id) for rule_id in rule_ids)
+    assert all(len(reason) > 40 and reason.endswith(".") for reason in acknowledgements.values())
+    # And they sit on the roles and functions they concern, not on the stack or the app
+    assert all(path.count("/") >= 2 for path, _ in acknowledgements)
+
+
+def test_only_the_rules_the_design_needs_are_acknowledged(stack: Any) -> None:
+    # Given the acknowledged rules
+    rules = {rule_id.split("[")[0] for _, rule_id in _acknowledgements(stack)}
+
+    # When they are compared with the design's three exceptions: wildcard resources explained one by one,
+    # the runtime tied to the Powertools layer build, and the recovery rule's dead-letter queue (a DLQ itself)
+    # Then nothing else is acknowledged (no SNS, KMS, Step Functions, DynamoDB or log finding is waived)
+    assert rules == {"AwsSolutions-IAM5", "AwsSolutions-L1", "AwsSolutions-SQS3"}
+
+
+def test_an_unacknowledged_finding_stops_the_synthesis(tmp_path: Path) -> None:
+    # Given a stack with one resource that breaks a rule: a topic that accepts plain-HTTP publishers
+    import aws_cdk as cdk
+    from aws_cdk import aws_sns as sns
+
+    from infra import settings
+    from infra.stack import EndpointUpdaterStack
+
+    app = cdk.App(outdir=str(tmp_path), context=settings.context_defaults())
+    stack = EndpointUpdaterStack(app, "Given")
+    sns.Topic(stack, "PlainTopic")
+
+    # When the app is synthesized
+    # Then the synthesis fails, and the report names the rule and the resource
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    report = (tmp_path / "validation-report.json").read_text()
+    assert "AwsSolutions-SNS3" in report and "PlainTopic" in report
+
+
+def test_wildcard_findings_are_named_as_cdk_nag_names_them() -> None:
+    # Given a resource with CloudFormation pseudo parameters
+    resource = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/churn-*"
+
+    # When its finding id is made
+    # Then the parameters are written as cdk-nag writes them
+    assert nag.wildcard_finding(resource) == (
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint/churn-*]")
