@@ -1,6 +1,7 @@
 """Step 1: refuse a bad request or an endpoint that is not InService, then capture the scaling.
 
-Nothing is changed here, so a refusal leaves the endpoint exactly as it was.
+Nothing is changed here, so a refusal leaves the endpoint exactly as it was. With `DryRun`, only the plan
+is returned (a refusal goes into it) and the state machine ends with it.
 """
 
 from __future__ import annotations
@@ -8,10 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from updater import endpoint_config, scaling
-from updater.aws import client
-from updater.endpoint import IN_SERVICE, describe_endpoint, variants
-from updater.errors import EndpointNotInService, InvalidInput
+from updater import endpoint_config, plan, scaling
+from updater.endpoint import variants
 from updater.observability import logger, task_handler
 from updater.request import parse_request
 
@@ -20,18 +19,13 @@ def validate_and_snapshot(event: dict[str, Any]) -> dict[str, Any]:
     execution = event["Execution"]
     request = parse_request(event.get("Input"), endpoint_config.variant_fields())
     name = request.EndpointName
-    description = describe_endpoint(name)
-    status = description["EndpointStatus"]
-    if status != IN_SERVICE:
-        raise EndpointNotInService(f"endpoint {name} is {status}; it must be InService before an update starts")
-    config = client("sagemaker").describe_endpoint_config(EndpointConfigName=description["EndpointConfigName"])
-    problems = endpoint_config.check_changes(name, config, request.VariantChanges, request.DeploymentConfig)
-    if problems:
-        raise InvalidInput("invalid input: " + "; ".join(problems))
+    new_config_name = endpoint_config.new_config_name(name, execution["Id"], execution["StartTime"])
+    if request.DryRun:
+        return {"ExecutionId": execution["Id"], "Request": request.to_dict(),
+                "Plan": plan.dry_run(request, new_config_name)}
 
-    live_variants = variants(description)
-    snapshot = scaling.capture(name, [v["VariantName"] for v in live_variants])
-    autoscaled_instances = [t for t in snapshot["Targets"] if t["ScalableDimension"] == scaling.INSTANCE_COUNT]
+    found = plan.survey(request)
+    description, snapshot = found.description, found.snapshot
     started = dt.datetime.fromisoformat(execution["StartTime"].replace("Z", "+00:00"))
     logger.info("snapshot taken", extra={"endpoint": name, "scaling": scaling.counts(snapshot)})
     return {
@@ -42,10 +36,10 @@ def validate_and_snapshot(event: dict[str, Any]) -> dict[str, Any]:
             "EndpointName": name,
             "EndpointArn": description["EndpointArn"],
             "EndpointConfigName": description["EndpointConfigName"],
-            "Variants": live_variants,
+            "Variants": variants(description),
         },
-        "NewConfigName": endpoint_config.new_config_name(name, execution["Id"], execution["StartTime"]),
-        "Plan": {"RaiseCapacity": request.CapacityIncrease is not None and bool(autoscaled_instances)},
+        "NewConfigName": new_config_name,
+        "Plan": plan.build(request, found, new_config_name),
         "Snapshot": snapshot,
     }
 
