@@ -59,7 +59,8 @@ def capacity_raises(request: Request, found: Survey) -> list[dict[str, Any]]:
     """Each autoscaled instance-based variant's count before and after the precautionary raise."""
     if request.CapacityIncrease is None:
         return []
-    autoscaled = {t["ResourceId"] for t in found.snapshot["Targets"] if t["ScalableDimension"] == scaling.INSTANCE_COUNT}
+    autoscaled = {t["ResourceId"] for t in found.snapshot["Targets"]
+                  if t["ScalableDimension"] == scaling.INSTANCE_COUNT}
     raises = []
     for variant in (v for key in endpoint_config.VARIANT_LISTS for v in found.description.get(key) or []):
         count = variant.get("DesiredInstanceCount")
