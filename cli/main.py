@@ -76,6 +76,9 @@ class App(click.Group):
              standalone_mode: bool = True, **extra: Any) -> Any:
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            where = f" (see {error.ctx.command_path} --help)" if error.ctx is not None else ""
+            fail(error.format_message() + where, error.exit_code)
         except click.ClickException as error:
             fail(error.format_message(), error.exit_code)
         except click.exceptions.Abort:
@@ -200,8 +203,9 @@ def outcome_code(execution: dict[str, Any]) -> int:
     status = execution["status"]
     if status == "SUCCEEDED":
         output = execution.get("output")
-        refused = isinstance(output, dict) and output.get("DryRun") and output.get("Refusal")
-        return errors.REFUSED if refused else errors.OK
+        if isinstance(output, dict) and output.get("DryRun") and output.get("Refusal"):
+            return errors.exit_code_for(output["Refusal"]["Error"])
+        return errors.OK
     if status == "FAILED":
         return errors.exit_code_for(execution.get("error"))
     return errors.FAILED
@@ -261,7 +265,7 @@ def plan(as_json: bool, local: bool, region: str | None, profile: str | None, **
         print_json(result)
     else:
         render.plan(Console(), result)
-    return errors.REFUSED if result["Refusal"] else errors.OK
+    return errors.exit_code_for(result["Refusal"]["Error"]) if result["Refusal"] else errors.OK
 
 
 @main.command()

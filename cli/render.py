@@ -119,8 +119,8 @@ def status(console: Console, execution: dict[str, Any]) -> None:
     table.add_row("Started", execution["startDate"] or "")
     if execution.get("stopDate"):
         table.add_row("Stopped", execution["stopDate"])
-        started = dt.datetime.fromisoformat(execution["startDate"])
-        table.add_row("Duration", f"{(dt.datetime.fromisoformat(execution['stopDate']) - started).total_seconds():.1f} s")
+        elapsed = dt.datetime.fromisoformat(execution["stopDate"]) - dt.datetime.fromisoformat(execution["startDate"])
+        table.add_row("Duration", f"{elapsed.total_seconds():.1f} s")
     if execution.get("error"):
         table.add_row("Error", Text(execution["error"], style="red"))
         table.add_row("Cause", execution.get("cause") or "")
