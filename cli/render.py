@@ -183,7 +183,7 @@ def summary(execution: dict[str, Any]) -> Group:
         restored = output.get("ScalingRestored")
         if restored:
             parts.append(Text("Scaling restored and verified: " + ", ".join(
-                f"{count} {re.sub(r'(?<!^)(?=[A-Z])', ' ', kind).lower()}" for kind, count in restored.items())))
+                f"{re.sub(r'(?<!^)(?=[A-Z])', ' ', kind).lower()} {count}" for kind, count in restored.items())))
     if execution.get("error"):
         parts.append(Text(f"{execution['error']}: {execution.get('cause') or ''}", style="red"))
     return Group(*parts)
