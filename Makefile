@@ -7,11 +7,14 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test test-fast lint synth deploy clean
+.PHONY: demo test test-fast lint synth deploy diagram schema clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The pinned requirements, then the project itself (editable, without resolving its dependencies again)
+# so that the `endpoint-updater` command exists.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 ## demo: run an update and a failed update against the embedded emulator (no AWS account)
@@ -26,6 +29,14 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+## diagram: regenerate the Mermaid diagram of the state machine in README.md from the ASL file
+diagram: $(STAMP)
+	$(BIN)/python -m statemachine.diagram --write README.md
+
+## schema: ship the published input schema with the functions' shared package
+schema:
+	cp statemachine/input.schema.json lambdas/updater/input.schema.json
 
 ## synth: the CloudFormation template, with no AWS credentials
 synth: $(STAMP)

@@ -233,7 +233,8 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
     {
         "validate_and_snapshot": (
             Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
-            Grant(actions=("sagemaker:DescribeEndpointConfig",), resources=(ENDPOINT_CONFIG,)),
+            # ListTags: the plan shows the new config's tags, copied from the current config.
+            Grant(actions=("sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"), resources=(ENDPOINT_CONFIG,)),
             _DESCRIBE_SCALING,
             # The alarms behind step-scaling policies are part of the snapshot.
             Grant(actions=("cloudwatch:DescribeAlarms",), resources=(ALARM,)),

@@ -25,6 +25,14 @@ VARIANTS = (VariantSpec(name="AllTraffic", model="churn-v7", count=2),
 UPDATE_SECONDS = 2.0
 
 
+def prepare_endpoint() -> None:
+    """The demo's endpoint (also `endpoint-updater --local`'s): two variants, autoscaling on AllTraffic,
+    and updates that take UPDATE_SECONDS and succeed."""
+    create_endpoint(ENDPOINT, VARIANTS)
+    attach_scaling(ENDPOINT, "AllTraffic", ScalingSpec(min_capacity=1, max_capacity=6))
+    emulation.configure_update(ENDPOINT, seconds=UPDATE_SECONDS)
+
+
 def say(text: str = "") -> None:
     print(text, flush=True)
 
@@ -77,9 +85,7 @@ def main() -> int:
     say("(moto, extended by offline/emulation.py); no AWS account is used.\n")
     ok = True
     with LocalRunner() as runner:
-        create_endpoint(ENDPOINT, VARIANTS)
-        attach_scaling(ENDPOINT, "AllTraffic", ScalingSpec(min_capacity=1, max_capacity=6))
-        emulation.configure_update(ENDPOINT, seconds=UPDATE_SECONDS)
+        prepare_endpoint()
         old_config = endpoint_state(ENDPOINT)["EndpointConfigName"]
         say(f"Endpoint {ENDPOINT}, InService on {old_config}, with autoscaling on AllTraffic")
         show_config(old_config)

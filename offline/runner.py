@@ -149,7 +149,7 @@ class LocalRunner:
             sys.path.insert(0, str(LAMBDAS_DIR))
         # Every function has the same environment, so it is set once for the runner's life: changing
         # os.environ per invocation would race with threads that read it (botocore does, for proxies).
-        self._stack.enter_context(_environment({"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
+        self._stack.enter_context(environment({"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
                                                 **FUNCTION_ENVIRONMENT}))
         self._stack.enter_context(mock_aws(config=MOTO_CONFIG))
         emulation.install()
@@ -179,7 +179,7 @@ class LocalRunner:
         self.state_machine_arn = self.sfn.create_state_machine(
             name=STATE_MACHINE_NAME, definition=definition, roleArn=role)["stateMachineArn"]
         # Set before any execution thread runs; the start function reads it.
-        self._stack.enter_context(_environment({"STATE_MACHINE_ARN": self.state_machine_arn}))
+        self._stack.enter_context(environment({"STATE_MACHINE_ARN": self.state_machine_arn}))
 
     @property
     def sfn(self) -> Any:
@@ -392,7 +392,7 @@ def _create_updates_table(region: str) -> None:
 
 
 @contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
+def environment(values: dict[str, str]) -> Iterator[None]:
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)
     try:

@@ -53,8 +53,16 @@ def restore_endpoint(endpoint: str, execution_arn: str | None = None, force: boo
     return {"EndpointName": endpoint, "Execution": target, "Restored": True, "Changes": restored.changes}
 
 
-def _table_from_stack() -> str:
-    outputs = client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0].get("Outputs", [])
+def use_table(table: str | None, cloudformation: Any = None) -> None:
+    """Point the restore at the updates table: `table`, else $UPDATES_TABLE_NAME, else the stack's output."""
+    if table:
+        os.environ[store.TABLE_ENV] = table
+    elif not os.environ.get(store.TABLE_ENV):
+        os.environ[store.TABLE_ENV] = _table_from_stack(cloudformation or client("cloudformation"))
+
+
+def _table_from_stack(cloudformation: Any) -> str:
+    outputs = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"][0].get("Outputs", [])
     for output in outputs:
         if output["OutputKey"] == TABLE_OUTPUT:
             return str(output["OutputValue"])
@@ -69,11 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="restore even while an update is running")
     args = parser.parse_args(argv)
     try:
-        if args.table:
-            os.environ[store.TABLE_ENV] = args.table
-        elif not os.environ.get(store.TABLE_ENV):
-            with translated_errors():
-                os.environ[store.TABLE_ENV] = _table_from_stack()
+        with translated_errors():
+            use_table(args.table)
         report = restore_endpoint(args.endpoint, args.execution, args.force)
     except (Refused, UpdaterError) as error:
         print(f"error: {type(error).__name__}: {str(error).splitlines()[0]}", file=sys.stderr)

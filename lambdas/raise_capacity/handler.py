@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from updater import scaling, store
@@ -10,12 +9,7 @@ from updater.aws import client
 from updater.endpoint import IN_SERVICE, describe_endpoint, variants
 from updater.errors import LockLost
 from updater.observability import task_handler
-
-
-def raised_count(count: int, increase: dict[str, int]) -> int:
-    if "Add" in increase:
-        return count + increase["Add"]
-    return math.ceil(count * (100 + increase["Percent"]) / 100)
+from updater.plan import raised_count
 
 
 def raise_capacity(event: dict[str, Any]) -> list[dict[str, Any]]:

@@ -65,7 +65,9 @@ def task_handler(step: Step, *, count: Counter | None = None) -> Handler:
 
 
 def update_started(event: dict[str, Any], result: dict[str, Any]) -> None:
-    """The request and the endpoint passed validation: an update starts changing things."""
+    """The request and the endpoint passed validation: an update starts changing things (a dry run does not)."""
+    if "Endpoint" not in result:
+        return
     metrics.add_metric(name="UpdatesStarted", unit=MetricUnit.Count, value=1)
     metrics.add_metadata(key="EndpointName", value=result["Endpoint"]["EndpointName"])
 

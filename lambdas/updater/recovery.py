@@ -53,7 +53,8 @@ def restore_verified(endpoint: str, snapshot: dict[str, Any],
 def by_hand(endpoint: str, reason: str, snapshot: dict[str, Any]) -> str:
     calls = "\n".join(scaling.manual_calls(snapshot))
     text = (f"the scaling of endpoint {endpoint} could not be restored after {RESTORE_ATTEMPTS} attempts: {reason}. "
-            f"Retry with: python -m ops.restore_scaling --endpoint {endpoint}. Or restore it by hand with these AWS "
+            f"Retry with: endpoint-updater restore --endpoint {endpoint} (or python -m ops.restore_scaling --endpoint "
+            f"{endpoint}). Or restore it by hand with these AWS "
             f"calls, in order:\n{calls}\nSnapshot: {json.dumps(snapshot, separators=(',', ':'))}")
     if len(text) > CAUSE_LIMIT:
         text = text[:CAUSE_LIMIT - 120] + "... (cut; the whole snapshot is in this update's record in the table)"

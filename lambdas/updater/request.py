@@ -1,25 +1,42 @@
 """The workflow's input: parsed and validated once, at the edge, before anything changes.
 
+The fields, their ranges, defaults and descriptions come from the published JSON Schema
+(statemachine/input.schema.json, shipped beside this module as input.schema.json because the function's
+code is this package). The Lambda package cannot carry a JSON Schema validator, and a validator's messages
+do not say what to do, so the checks are written here and a test holds them to the schema.
+
 Every problem is reported at once, each naming its field and what is allowed.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from updater.errors import InvalidInput
 
-ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-FIELDS = ("EndpointName", "VariantChanges", "CapacityIncrease", "DeploymentConfig", "PollIntervalSeconds",
-          "TimeoutSeconds")
-DEFAULT_POLL_INTERVAL_SECONDS = 30
-POLL_INTERVAL_RANGE = (1, 3600)
-DEFAULT_TIMEOUT_SECONDS = 4 * 3600
-TIMEOUT_RANGE = (1, 24 * 3600)
-CAPACITY_ADD_RANGE = (1, 1000)
-CAPACITY_PERCENT_RANGE = (1, 1000)
+SCHEMA_PATH = Path(__file__).with_name("input.schema.json")
+SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+PROPERTIES: dict[str, dict[str, Any]] = SCHEMA["properties"]
+FIELDS = tuple(PROPERTIES)
+ENDPOINT_NAME = re.compile(PROPERTIES["EndpointName"]["pattern"])
+# Whole-number fields with a range; CapacityIncrease's members are checked with their parent.
+INTEGER_FIELDS = tuple(name for name, spec in PROPERTIES.items() if spec.get("type") == "integer")
+
+
+def _range(spec: dict[str, Any]) -> tuple[int, int]:
+    return int(spec["minimum"]), int(spec["maximum"])
+
+
+DEFAULT_POLL_INTERVAL_SECONDS: int = PROPERTIES["PollIntervalSeconds"]["default"]
+POLL_INTERVAL_RANGE = _range(PROPERTIES["PollIntervalSeconds"])
+DEFAULT_TIMEOUT_SECONDS: int = PROPERTIES["TimeoutSeconds"]["default"]
+TIMEOUT_RANGE = _range(PROPERTIES["TimeoutSeconds"])
+CAPACITY_ADD_RANGE = _range(PROPERTIES["CapacityIncrease"]["properties"]["Add"])
+CAPACITY_PERCENT_RANGE = _range(PROPERTIES["CapacityIncrease"]["properties"]["Percent"])
 
 
 @dataclass(frozen=True)
@@ -30,9 +47,16 @@ class Request:
     DeploymentConfig: dict[str, Any] | None = None
     PollIntervalSeconds: int = DEFAULT_POLL_INTERVAL_SECONDS
     TimeoutSeconds: int = DEFAULT_TIMEOUT_SECONDS
+    InitialPollDelaySeconds: int | None = None
+    DryRun: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def describe(name: str) -> str:
+    """The field's description in the schema, for messages and help texts."""
+    return str(PROPERTIES[name].get("description", ""))
 
 
 def _is_int(value: Any) -> bool:
@@ -61,7 +85,7 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
         problems.append(f"EndpointName: {name!r} is not an endpoint name "
                         "(at most 63 letters, digits and hyphens, starting with a letter or digit)")
 
-    changes = raw.get("VariantChanges", [])
+    changes = raw.get("VariantChanges", PROPERTIES["VariantChanges"]["default"])
     if not isinstance(changes, list):
         problems.append("VariantChanges: must be a list of objects, each with a VariantName")
         changes = []
@@ -98,12 +122,17 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
     if deployment is not None and not isinstance(deployment, dict):
         problems.append("DeploymentConfig: must be an object as UpdateEndpoint's DeploymentConfig defines it")
 
-    poll = raw.get("PollIntervalSeconds", DEFAULT_POLL_INTERVAL_SECONDS)
-    _int_in_range(problems, "PollIntervalSeconds", poll, POLL_INTERVAL_RANGE)
-    timeout = raw.get("TimeoutSeconds", DEFAULT_TIMEOUT_SECONDS)
-    _int_in_range(problems, "TimeoutSeconds", timeout, TIMEOUT_RANGE)
+    numbers: dict[str, Any] = {}
+    for key in INTEGER_FIELDS:
+        numbers[key] = raw.get(key, PROPERTIES[key].get("default"))
+        if numbers[key] is not None:
+            _int_in_range(problems, key, numbers[key], _range(PROPERTIES[key]))
+
+    dry_run = raw.get("DryRun", PROPERTIES["DryRun"]["default"])
+    if not isinstance(dry_run, bool):
+        problems.append(f"DryRun: {dry_run!r} is not allowed; give true (plan only, change nothing) or false")
 
     if problems or not isinstance(name, str):
         raise InvalidInput("invalid input: " + "; ".join(problems))
     return Request(EndpointName=name, VariantChanges=changes, CapacityIncrease=increase,
-                   DeploymentConfig=deployment, PollIntervalSeconds=poll, TimeoutSeconds=timeout)
+                   DeploymentConfig=deployment, DryRun=dry_run, **numbers)

@@ -104,7 +104,8 @@ def check_free(endpoint: str, execution_arn: str, status_of: Any) -> str | None:
 def _pending_message(endpoint: str, execution_arn: str, status: str | None = None) -> str:
     ended = f" ended {status} and" if status else ""
     return (f"the scaling of endpoint {endpoint} was deregistered by execution {execution_arn}, which{ended} has "
-            f"not restored it; restore it first: python -m ops.restore_scaling --endpoint {endpoint}")
+            f"not restored it; restore it first: endpoint-updater restore --endpoint {endpoint} (or python -m "
+            f"ops.restore_scaling --endpoint {endpoint})")
 
 
 def acquire(endpoint: str, execution_arn: str, stale_holder: str | None, record: dict[str, Any],

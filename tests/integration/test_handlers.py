@@ -75,11 +75,13 @@ def test_snapshot_captures_target_policies_scheduled_actions_and_alarms(scaled: 
 
 def test_validation_plans_the_update(scaled: dict[str, Any]) -> None:
     state = validated({"CapacityIncrease": {"Add": 1}, "TimeoutSeconds": 600})
-    assert state["Plan"] == {"RaiseCapacity": True}
+    assert state["Plan"]["RaiseCapacity"] is True
+    assert state["Plan"]["CapacityRaise"] == [{"VariantName": "AllTraffic", "From": 2, "To": 3}]
+    assert state["Plan"]["NewConfig"]["EndpointConfigName"] == state["NewConfigName"]
     assert state["Endpoint"]["EndpointConfigName"] == endpoint_state(ENDPOINT)["EndpointConfigName"]
     assert state["NewConfigName"].startswith(f"{ENDPOINT}-20261126235726-")
     assert dt.datetime.fromisoformat(state["Deadline"]) == dt.datetime(2026, 11, 27, 0, 7, 26, 123000, dt.UTC)
-    assert validated()["Plan"] == {"RaiseCapacity": False}
+    assert validated()["Plan"]["RaiseCapacity"] is False
 
 
 def test_validation_refuses_unknown_endpoint_and_busy_endpoint(scaled: dict[str, Any]) -> None:

@@ -27,7 +27,7 @@ def test_minimal_request_gets_the_defaults() -> None:
 def test_full_request_is_kept_as_given() -> None:
     raw = {"EndpointName": "churn-prod", "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}],
            "CapacityIncrease": {"Percent": 50}, "DeploymentConfig": {"RollingUpdatePolicy": {}},
-           "PollIntervalSeconds": 5, "TimeoutSeconds": 600}
+           "PollIntervalSeconds": 5, "TimeoutSeconds": 600, "InitialPollDelaySeconds": 0, "DryRun": True}
     assert parse_request(raw, VARIANT_FIELDS).to_dict() == raw
 
 

@@ -1,0 +1,84 @@
+"""Expected failures, each a one-line message and a documented exit code."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+
+# The exit codes, as the README documents them.
+OK = 0
+FAILED = 1
+"""The execution failed, timed out or was stopped (the workflow restored the scaling)."""
+INVALID = 2
+"""Bad flags or an invalid input: nothing was started."""
+REFUSED = 3
+"""The workflow refused (or would refuse) the update before changing anything."""
+NOT_FOUND = 4
+"""The stack, its state machine output or the execution does not exist."""
+AWS = 5
+"""No credentials or region, access denied, or AWS unreachable."""
+BUSY = 6
+"""The endpoint is not InService, or another update holds it."""
+NAME_TAKEN = 7
+"""An execution with this name already ran (names are kept 90 days): pass --name to run it again."""
+INTERRUPTED = 130
+
+# Execution error names and the exit code each maps to; any other failure is FAILED.
+ERROR_EXIT_CODES = {
+    "InvalidInput": REFUSED,
+    "EndpointNotFound": REFUSED,
+    "EndpointNotInService": BUSY,
+    "EndpointUpdateInProgress": BUSY,
+    "ScalingRestorePending": BUSY,
+}
+
+CREDENTIAL_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException",
+                              "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch",
+                              "AccessDenied", "AccessDeniedException"})
+
+
+class CliError(Exception):
+    """An expected failure: printed as one line, the process exits with `code`."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def exit_code_for(error_name: str | None) -> int:
+    return ERROR_EXIT_CODES.get(error_name or "", FAILED)
+
+
+@contextlib.contextmanager
+def aws_errors() -> Iterator[None]:
+    """AWS SDK failures that are the caller's setup, not a bug, as one-line CliErrors."""
+    try:
+        yield
+    except (NoCredentialsError, PartialCredentialsError) as error:
+        raise CliError("no AWS credentials found: set a profile (--profile or AWS_PROFILE) or "
+                       f"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY ({error})", AWS) from error
+    except NoRegionError as error:
+        raise CliError("no AWS region: pass --region or set AWS_REGION", AWS) from error
+    except ProfileNotFound as error:
+        raise CliError(f"{error}: check --profile or AWS_PROFILE", AWS) from error
+    except EndpointConnectionError as error:
+        raise CliError(f"cannot reach AWS: {error}", AWS) from error
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        message = str(error.response.get("Error", {}).get("Message", error))
+        operation = getattr(error, "operation_name", "an AWS call")
+        if code in CREDENTIAL_CODES:
+            raise CliError(f"AWS refused {operation}: {code}: {message}", AWS) from error
+        raise CliError(f"{operation} failed: {code}: {message}", AWS) from error
+    except BotoCoreError as error:
+        raise CliError(f"AWS SDK error: {error}", AWS) from error

@@ -1,0 +1,21 @@
+"""The command line, run in-process against the embedded emulator.
+
+`cli.local.session()` stays open for the whole test, so the commands of one test share one emulated
+account, as they would share one AWS account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from cli import local
+from offline.runner import LocalRunner
+
+
+@pytest.fixture
+def emulator() -> Iterator[LocalRunner]:
+    """The demo's endpoint in a fresh emulator, open across the commands of a test."""
+    with local.session() as runner:
+        yield runner
