@@ -117,7 +117,9 @@ def choose_default(
     The initial delay is capped at the shortest simulated update: a longer one would make every update
     that ends sooner (or fails early) wait for it.
     """
-    candidates = [Policy(f"{d} s, then every {i} s", d, i) for d in initial_delays for i in intervals]
+    shortest = min(durations)
+    candidates = [Policy(f"{d} s, then every {i} s", d, i)
+                  for d in initial_delays if d <= shortest for i in intervals]
     common = noticed_by_all([baseline], durations)
     budget = summarize(baseline, durations, common).mean_polls
     best: tuple[float, float, int, Policy] | None = None

@@ -110,7 +110,7 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
     # An input that sets only the interval keeps the timing it had before the initial delay existed: one
     # interval before the first poll.
     inherits = "PollIntervalSeconds" in raw and len(problems) == poll_problems
-    first_poll = raw.get("InitialPollDelaySeconds", poll if inherits else DEFAULT_INITIAL_POLL_DELAY_SECONDS)
+    first_poll: Any = raw.get("InitialPollDelaySeconds", poll if inherits else DEFAULT_INITIAL_POLL_DELAY_SECONDS)
     _int_in_range(problems, "InitialPollDelaySeconds", first_poll, INITIAL_POLL_DELAY_RANGE)
     timeout = raw.get("TimeoutSeconds", DEFAULT_TIMEOUT_SECONDS)
     _int_in_range(problems, "TimeoutSeconds", timeout, TIMEOUT_RANGE)
