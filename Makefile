@@ -4,10 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test test-fast lint synth deploy diagram schema clean
+.PHONY: demo test test-fast lint bench synth deploy diagram schema clean
 
 # The pinned requirements, then the project itself (editable, without resolving its dependencies again)
 # so that the `endpoint-updater` command exists.
@@ -37,6 +38,14 @@ diagram: $(STAMP)
 ## schema: ship the published input schema with the functions' shared package
 schema:
 	cp statemachine/input.schema.json lambdas/updater/input.schema.json
+
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $(BENCH_STAMP)
+
+## bench: cold starts, one update's cost, polling policy, concurrent updates; table + bench/results/
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## synth: the CloudFormation template, with no AWS credentials
 synth: $(STAMP)

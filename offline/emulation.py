@@ -80,6 +80,8 @@ from moto.sagemaker import models as sm_models
 from moto.sagemaker import responses as sm_responses
 from moto.sagemaker.exceptions import ValidationError
 
+from offline import throttling
+
 __all__ = [
     "DEFAULT_CAPACITY_SECONDS",
     "DEFAULT_UPDATE_SECONDS",
@@ -1134,12 +1136,16 @@ def _validate_params_wrapper(original: Callable[..., None]) -> Callable[..., Non
 def _call_action_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def call_action(self: Any) -> Any:
-        if _faults:
+        if _faults or throttling.is_enabled():
             try:
                 operation = self._get_action()
             except Exception:  # an unroutable request: let moto answer it
                 operation = None
             fault = _take_fault(self.boto3_service_name, operation) if operation else None
+            # -- emulated request-rate throttling (offline/throttling.py) --
+            if fault is None and operation and throttling.throttles(self.boto3_service_name, operation):
+                fault = _Fault(throttling.ERROR_CODE, throttling.ERROR_MESSAGE, 0)
+            # -- end of throttling --
             if fault is not None:
                 status, headers, body = self.serialized(ActionResult(_InjectedError(fault.code, fault.message)))
                 headers, body = self._enrich_response(headers, body)

@@ -80,7 +80,7 @@ def test_flags_override_the_input_file() -> None:
 def test_execution_names_are_stable_valid_and_differ_by_request() -> None:
     request = validated({"EndpointName": "churn-prod", "VariantChanges": [{"VariantName": "A", "ModelName": "m"}]})
     same = validated({"VariantChanges": [{"ModelName": "m", "VariantName": "A"}], "EndpointName": "churn-prod",
-                      "PollIntervalSeconds": 30})
+                      "PollIntervalSeconds": 28, "InitialPollDelaySeconds": 180})
     other = validated({"EndpointName": "churn-prod", "VariantChanges": [{"VariantName": "A", "ModelName": "n"}]})
     assert execution_name(request) == execution_name(same) != execution_name(other)
     long_name = execution_name(validated({"EndpointName": "e" * 63}))

@@ -40,7 +40,7 @@ def calls() -> Iterator[dict[str, set[str]]]:
         assert second.status == "FAILED", second.cause
         emulation.configure_update("churn-prod", seconds=30)
         holder = runner.start({"EndpointName": "churn-prod", **change, "PollIntervalSeconds": 1})
-        runner.wait_for_state(holder, "WaitForUpdate")
+        runner.wait_for_state(holder, "WaitBeforeFirstPoll")
         refused = runner.run({"EndpointName": "churn-prod", **change, "PollIntervalSeconds": 1})
         assert refused.error == "EndpointUpdateInProgress", refused.cause
         runner.stop(holder)

@@ -85,7 +85,7 @@ def test_the_validation_takes_its_fields_defaults_and_ranges_from_the_schema() -
     # Then they are the same fields, defaults and ranges
     assert tuple(properties) == request_module.FIELDS
     assert set(request_module.FIELDS) == set(Request.__dataclass_fields__)
-    assert request_module.DEFAULT_POLL_INTERVAL_SECONDS == properties["PollIntervalSeconds"]["default"] == 30
+    assert request_module.DEFAULT_POLL_INTERVAL_SECONDS == properties["PollIntervalSeconds"]["default"] == 28
     assert request_module.DEFAULT_TIMEOUT_SECONDS == properties["TimeoutSeconds"]["default"] == 14400
     assert request_module.TIMEOUT_RANGE == (1, 86400)
     assert request_module.describe("DryRun") == properties["DryRun"]["description"] != ""

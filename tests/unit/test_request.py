@@ -3,7 +3,12 @@
 import pytest
 
 from updater.errors import InvalidInput
-from updater.request import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS, parse_request
+from updater.request import (
+    DEFAULT_INITIAL_POLL_DELAY_SECONDS,
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    parse_request,
+)
 
 VARIANT_FIELDS = frozenset({"VariantName", "ModelName", "InstanceType", "InitialInstanceCount", "ServerlessConfig"})
 
@@ -20,14 +25,33 @@ def test_minimal_request_gets_the_defaults() -> None:
     # Then the optional fields take their documented defaults
     assert request.VariantChanges == []
     assert request.CapacityIncrease is None
+    assert request.InitialPollDelaySeconds == DEFAULT_INITIAL_POLL_DELAY_SECONDS
     assert request.PollIntervalSeconds == DEFAULT_POLL_INTERVAL_SECONDS
     assert request.TimeoutSeconds == DEFAULT_TIMEOUT_SECONDS
+
+
+def test_an_interval_alone_keeps_one_interval_before_the_first_poll() -> None:
+    # Given an input written before InitialPollDelaySeconds existed / When parsed
+    request = parse_request({"EndpointName": "churn-prod", "PollIntervalSeconds": 5}, VARIANT_FIELDS)
+    # Then the first poll comes one interval after UpdateEndpoint, as it did then
+    assert (request.InitialPollDelaySeconds, request.PollIntervalSeconds) == (5, 5)
+
+
+def test_an_initial_delay_of_zero_polls_at_once() -> None:
+    request = parse_request({"EndpointName": "e", "InitialPollDelaySeconds": 0, "PollIntervalSeconds": 5},
+                            VARIANT_FIELDS)
+    assert (request.InitialPollDelaySeconds, request.PollIntervalSeconds) == (0, 5)
+
+
+def test_a_bad_interval_is_reported_once() -> None:
+    message = refused({"EndpointName": "e", "PollIntervalSeconds": "30"})
+    assert "PollIntervalSeconds: '30' is not allowed" in message and "InitialPollDelaySeconds" not in message
 
 
 def test_full_request_is_kept_as_given() -> None:
     raw = {"EndpointName": "churn-prod", "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}],
            "CapacityIncrease": {"Percent": 50}, "DeploymentConfig": {"RollingUpdatePolicy": {}},
-           "PollIntervalSeconds": 5, "TimeoutSeconds": 600, "InitialPollDelaySeconds": 0, "DryRun": True}
+           "InitialPollDelaySeconds": 60, "PollIntervalSeconds": 5, "TimeoutSeconds": 600, "DryRun": True}
     assert parse_request(raw, VARIANT_FIELDS).to_dict() == raw
 
 
@@ -76,6 +100,8 @@ def test_a_change_that_changes_nothing_is_refused() -> None:
 
 
 @pytest.mark.parametrize(("field", "value"), [("PollIntervalSeconds", 0), ("PollIntervalSeconds", "30"),
+                                              ("InitialPollDelaySeconds", -1), ("InitialPollDelaySeconds", 3601),
+                                              ("InitialPollDelaySeconds", True), ("InitialPollDelaySeconds", 1.5),
                                               ("TimeoutSeconds", 10**6), ("TimeoutSeconds", -1)])
 def test_intervals_must_be_in_range(field: str, value: object) -> None:
     assert f"{field}: {value!r} is not allowed" in refused({"EndpointName": "e", field: value})

@@ -107,7 +107,7 @@ def test_the_restore_run_twice_changes_nothing_the_second_time(runner: LocalRunn
     _, before = autoscaled()
     emulation.configure_update(ENDPOINT, seconds=2)
     arn = runner.start(REQUEST)
-    runner.wait_for_state(arn, "WaitForUpdate")
+    runner.wait_for_state(arn, "WaitBeforeFirstPoll")
     runner.stop(arn)
     stopped = runner.wait(arn)
     assert stopped.status == "ABORTED" and stopped.recovery["Recovered"] is True
@@ -161,7 +161,7 @@ def test_a_lock_whose_holder_ended_without_recovery_is_refused_then_restored_by_
     _, before = autoscaled()
     emulation.configure_update(ENDPOINT, seconds=1)
     arn = runner.start(REQUEST)
-    runner.wait_for_state(arn, "WaitForUpdate")
+    runner.wait_for_state(arn, "WaitBeforeFirstPoll")
     runner.stop(arn)
     assert runner.wait(arn, recover=False).status == "ABORTED"
     assert scaling_state(ENDPOINT) != before  # deregistered, and not yet restored

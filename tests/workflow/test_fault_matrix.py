@@ -57,7 +57,7 @@ STEPS = (
     Step("CreateEndpointConfig", "create_endpoint_config", "sagemaker", "CreateEndpointConfig", "ThrottlingException"),
     Step("UpdateEndpoint", "update_endpoint", "sagemaker", "UpdateEndpoint", "ThrottlingException", update_sent=True),
     Step("CheckUpdate", "check_endpoint", "sagemaker", "DescribeEndpoint", "ThrottlingException", skip=1,
-         wait_state="WaitForUpdate", update_sent=True),
+         wait_state="WaitBeforeFirstPoll", update_sent=True),
     Step("RestoreScaling", "restore_scaling", "application-autoscaling", "RegisterScalableTarget",
          "ConcurrentUpdateException", update_sent=True),
 )

@@ -1,0 +1,211 @@
+"""`python -m bench`: run every benchmark, print the table, write bench/results/bench.json and the plot."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import coldstart, concurrency, package, plot, polling, pricing, update
+from offline import throttling
+from offline.runner import LAMBDAS_DIR
+
+RESULTS = Path(__file__).resolve().parent / "results"
+GOAL_COLD_START_RATIO = 1.5
+GOAL_TRANSITIONS_WITHOUT_POLLS = 40
+GOAL_TRANSITIONS_PER_POLL = 3
+GOAL_FAILURES_AT_50 = 0
+TYPICAL_UPDATE_MINUTES = (10, 30, 60)
+
+
+def _goal(name: str, met: bool, measured: str, target: str, margin: str) -> dict[str, Any]:
+    return {"goal": name, "met": met, "measured": measured, "target": target, "margin": margin}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--runs", type=int, default=15, help="cold-start samples per function (median)")
+    parser.add_argument("--sizes", type=int, nargs="*", default=list(concurrency.SIZES),
+                        help="concurrent executions per run")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    if str(LAMBDAS_DIR) not in sys.path:
+        sys.path.insert(0, str(LAMBDAS_DIR))
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+    started = time.perf_counter()
+
+    from infra import settings
+
+    say("one update in the local runner ...")
+    one, clients = update.run_one_update()
+    say("cold starts ...")
+    cold = coldstart.measure(clients, runs=args.runs)
+    functions_cold = [c for c in cold if c.function != coldstart.BARE]
+    cold_total = sum(c.median_seconds for c in functions_cold)
+    cost = update.price(one, settings.MEMORY_MB, cold_total)
+    say("package sizes ...")
+    sizes = package.measure()
+    say("polling simulation ...")
+    durations = polling.simulated_durations()
+    default = polling.choose_default(durations)
+    typical = {minutes: update.price(one, settings.MEMORY_MB, cold_total,
+                                     polls=polling.detect(default, minutes * 60).polls).to_dict()
+               for minutes in TYPICAL_UPDATE_MINUTES}
+    from updater.request import DEFAULT_INITIAL_POLL_DELAY_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS
+    configured = polling.Policy(
+        f"project default ({DEFAULT_INITIAL_POLL_DELAY_SECONDS} s, then every {DEFAULT_POLL_INTERVAL_SECONDS} s)",
+        DEFAULT_INITIAL_POLL_DELAY_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS)
+    policies = [polling.BOTO3_WAITER, polling.PREVIOUS_DEFAULT, configured]
+    common = polling.noticed_by_all(policies, durations)
+    summaries = [polling.summarize(p, durations, common) for p in policies]
+    plot_path = args.out / "polling.png"
+    plot.draw(policies, durations, plot_path)
+    runs = []
+    for size in args.sizes:
+        say(f"{size} concurrent update(s) ...")
+        runs.append(concurrency.run(size))
+
+    waiter, _, ours = summaries
+    worst = max(functions_cold, key=lambda c: c.ratio_to_bare)
+    at_50 = next((r for r in runs if r.executions == 50), None)
+    goals = [
+        _goal("cold start <= 1.5 x bare boto3 handler", worst.ratio_to_bare <= GOAL_COLD_START_RATIO,
+              f"worst {worst.function} {worst.ratio_to_bare:.2f}x", f"<= {GOAL_COLD_START_RATIO}x",
+              f"{GOAL_COLD_START_RATIO - worst.ratio_to_bare:+.2f}x headroom"),
+        _goal("happy path without polling <= 40 transitions",
+              one.transitions_without_polls <= GOAL_TRANSITIONS_WITHOUT_POLLS,
+              f"{one.transitions_without_polls}", f"<= {GOAL_TRANSITIONS_WITHOUT_POLLS}",
+              f"{GOAL_TRANSITIONS_WITHOUT_POLLS - one.transitions_without_polls} to spare"),
+        _goal("each poll cycle <= 3 transitions",
+              one.transitions_per_poll_cycle is not None
+              and one.transitions_per_poll_cycle <= GOAL_TRANSITIONS_PER_POLL,
+              f"{one.transitions_per_poll_cycle}", f"<= {GOAL_TRANSITIONS_PER_POLL}",
+              "measured between successive CheckUpdate entries"),
+        _goal("default notices no later than the 30 s waiter, at no more polls (means over 3-60 min)",
+              ours.mean_delay <= waiter.mean_delay and ours.mean_polls <= waiter.mean_polls,
+              f"delay {ours.mean_delay:.1f} s vs {waiter.mean_delay:.1f} s; polls {ours.mean_polls:.1f} vs "
+              f"{waiter.mean_polls:.1f}", "delay <= waiter's, polls <= waiter's",
+              f"{waiter.mean_delay - ours.mean_delay:.1f} s earlier, {waiter.mean_polls - ours.mean_polls:.1f} "
+              "fewer polls"),
+        _goal("50 concurrent updates, zero failures", at_50 is not None and at_50.failures == GOAL_FAILURES_AT_50,
+              "not run" if at_50 is None else f"{at_50.failures} failures", "0",
+              "" if at_50 is None else f"{at_50.succeeded}/50 succeeded"),
+    ]
+    results = {
+        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform()},
+        "bench_seconds": round(time.perf_counter() - started, 1),
+        "cold_start": [c.to_dict() for c in cold],
+        "package": [s.to_dict() for s in sizes],
+        "one_update": one.to_dict(),
+        "cost": cost.to_dict(),
+        "cost_by_update_minutes_at_default_polling": typical,
+        "prices": {"step_functions_standard_per_transition": pricing.STEP_FUNCTIONS_STANDARD_PER_TRANSITION,
+                   "lambda_per_request": pricing.LAMBDA_PER_REQUEST,
+                   "lambda_arm64_per_gb_second": pricing.LAMBDA_ARM64_PER_GB_SECOND,
+                   "assumed_seconds_per_aws_call": pricing.AWS_CALL_SECONDS, "as_of": pricing.PRICES_AS_OF},
+        "polling": {
+            "durations_seconds": [durations[0], durations[-1]],
+            "chosen_by_simulation": {"initial_delay": default.initial_delay, "interval": default.interval},
+            "configured_default": {"initial_delay": configured.initial_delay, "interval": configured.interval},
+            "policies": [{"policy": s.policy.name, "initial_delay": s.policy.initial_delay,
+                          "interval": s.policy.interval, "mean_delay_seconds": s.mean_delay,
+                          "max_delay_seconds": s.max_delay, "mean_polls": s.mean_polls,
+                          "mean_transitions": s.mean_transitions, "durations_given_up": s.gave_up}
+                         for s in summaries],
+            "plot": str(plot_path.relative_to(Path.cwd()) if plot_path.is_relative_to(Path.cwd()) else plot_path),
+        },
+        "concurrency": {"throttling": {"rate_per_second": throttling.DEFAULT_RATE_PER_SECOND,
+                                       "burst": throttling.DEFAULT_BURST,
+                                       "services": sorted(throttling.THROTTLED_SERVICES),
+                                       "operations": throttling.THROTTLED_PREFIX + "*"},
+                        "update_seconds": concurrency.UPDATE_SECONDS, "request": concurrency.REQUEST,
+                        "runs": [r.to_dict() for r in runs]},
+        "goals": goals,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(render(results, default))
+    if default.initial_delay != configured.initial_delay or default.interval != configured.interval:
+        print(f"\nNOTE: the simulation now chooses {default.initial_delay} s then every {default.interval} s; "
+              "lambdas/updater/request.py has other defaults.")
+    return 0 if all(g["met"] for g in goals) else 1
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [headers, *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def render(results: dict[str, Any], default: polling.Policy) -> str:
+    out = [f"endpoint-updater bench, {results['generated']}, {results['machine']['cores']} cores, "
+           f"Python {results['machine']['python']}", ""]
+    sizes = {s["function"]: s for s in results["package"]}
+    out.append("1. Cold start (median of fresh interpreters) and deployment package")
+    out.append(_table(
+        ["function", "clients", "cold start", "x bare", "cpu", "x bare", "own code", "zip", "layer (not bundled)"],
+        [[c["function"], ",".join(c["clients"]), f"{c['median_seconds'] * 1000:.0f} ms",
+          f"{c['ratio_to_bare']:.2f}", f"{c['median_cpu_seconds'] * 1000:.0f} ms", f"{c['cpu_ratio_to_bare']:.2f}",
+          f"{sizes[c['function']]['own_bytes'] / 1024:.1f} KiB" if c["function"] in sizes else "-",
+          f"{sizes[c['function']]['zip_bytes'] / 1024:.1f} KiB" if c["function"] in sizes else "-",
+          f"{sizes[c['function']]['layer_bytes'] / 1024 / 1024:.1f} MiB Powertools" if c["function"] in sizes
+          else "-"] for c in results["cold_start"]]))
+    one, cost = results["one_update"], results["cost"]
+    out += ["", f"2. One update in the local runner (emulated update {one['update_seconds']:.0f} s, first poll "
+            f"after {update.INITIAL_POLL_DELAY_SECONDS} s, then every {update.POLL_INTERVAL_SECONDS} s)"]
+    out.append(_table(["metric", "value"], [
+        ["status", one["status"]],
+        ["state transitions", f"{one['transitions']} ({one['transitions_without_polls']} without polling, "
+                              f"{one['polls']} polls, <= {one['transitions_per_poll_cycle']} per poll cycle)"],
+        ["Lambda invocations", one["lambda_invocations"]],
+        ["AWS calls by the handlers", one["aws_calls"]],
+        ["wall time", f"{one['wall_seconds']:.2f} s"],
+        ["overhead (wall - emulated busy)", f"{one['overhead_seconds']:.2f} s"],
+        ["Step Functions Standard", f"${cost['step_functions']:.6f}"],
+        [f"Lambda (requests + {cost['gb_seconds']:.2f} GB-s at {cost['memory_mb']} MB)",
+         f"${cost['lambda_requests'] + cost['lambda_duration']:.6f}"],
+        ["total, this run", f"${cost['total']:.6f}"],
+        *[[f"total, a {minutes} min update at the default polling",
+           f"${priced['total']:.6f} ({priced['step_functions'] / priced['total']:.0%} Step Functions)"]
+          for minutes, priced in results["cost_by_update_minutes_at_default_polling"].items()],
+    ]))
+    poll = results["polling"]
+    out += ["", f"3. Noticing completion, updates of {poll['durations_seconds'][0] // 60} to "
+            f"{poll['durations_seconds'][1] // 60} min (every second); simulation's choice: "
+            f"{default.initial_delay} s, then every {default.interval} s"]
+    out.append(_table(["policy", "mean delay", "max delay", "mean polls", "mean transitions", "gives up"], [
+        [p["policy"], f"{p['mean_delay_seconds']:.1f} s", f"{p['max_delay_seconds']} s", f"{p['mean_polls']:.1f}",
+         f"{p['mean_transitions']:.1f}", p["durations_given_up"]] for p in poll["policies"]]))
+    out.append(f"plot: {poll['plot']}")
+    conc = results["concurrency"]
+    thr = conc["throttling"]
+    out += ["", f"4. Concurrent updates, Describe* throttled at {thr['rate_per_second']:g}/s (burst "
+            f"{thr['burst']:g}) per service"]
+    out.append(_table(["executions", "wall", "succeeded", "failures", "throttled answers", "task retries",
+                       "transitions (+retries)"], [
+        [r["executions"], f"{r['wall_seconds']:.1f} s", r["succeeded"], r["failures"], r["throttled_answers"],
+         r["lambda_errors_retried"], r["transitions"] + r["lambda_errors_retried"]] for r in conc["runs"]]))
+    out += ["", "Goals"]
+    out.append(_table(["goal", "met", "measured", "margin"], [
+        [g["goal"], "met" if g["met"] else "MISSED", g["measured"], g["margin"]] for g in results["goals"]]))
+    out.append(f"\nbench took {results['bench_seconds']:.0f} s")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

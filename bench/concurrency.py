@@ -1,0 +1,79 @@
+"""Many endpoints at once: concurrent executions, each on its own endpoint, under emulated throttling.
+
+The Describe calls of SageMaker and Application Auto Scaling go through one token bucket per service
+(offline/throttling.py: 5 requests/s sustained, burst 10, per account and Region). Time is compressed
+(1 s poll interval, 3 s updates, against 28 s and minutes on AWS), so the executions here ask for Describe
+calls roughly 30 times faster than the same number of updates would on AWS: the throttling is far harsher
+than production's at the same rate.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from offline import emulation, throttling
+from offline.runner import LocalRunner
+from offline.scenario import attach_scaling, create_endpoint
+
+UPDATE_SECONDS = 3.0
+REQUEST = {"VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}],
+           "InitialPollDelaySeconds": 3, "PollIntervalSeconds": 1}
+SIZES = (1, 10, 50)
+
+
+@dataclass(frozen=True)
+class ConcurrencyResult:
+    executions: int
+    wall_seconds: float
+    succeeded: int
+    failures: int
+    throttled_answers: int
+    """ThrottlingException answers the emulator gave (each one a retry by botocore or by the state machine)."""
+    describe_calls_allowed: int
+    lambda_errors_retried: int
+    """Task invocations that failed and were retried by the state machine's Retry (LambdaFunctionFailed)."""
+    transitions: int
+    failure_causes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run(executions: int, rate: float = throttling.DEFAULT_RATE_PER_SECOND,
+        burst: float = throttling.DEFAULT_BURST, timeout: float = 900) -> ConcurrencyResult:
+    with LocalRunner() as runner:
+        names = [f"bench-{index:03d}" for index in range(executions)]
+        for name in names:
+            create_endpoint(name)
+            attach_scaling(name, "AllTraffic")
+            emulation.configure_update(name, seconds=UPDATE_SECONDS)
+        with throttling.enabled(rate=rate, burst=burst) as stats:
+            started = time.perf_counter()
+            arns = [runner.start({"EndpointName": name, **REQUEST}, name=f"bench-{name}") for name in names]
+            deadline = started + timeout
+            pending = set(arns)
+            while pending:
+                for arn in list(pending):
+                    if runner.sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
+                        pending.discard(arn)
+                if time.perf_counter() > deadline:
+                    raise TimeoutError(f"{len(pending)} executions still running after {timeout} s")
+                time.sleep(0.2)
+            wall = time.perf_counter() - started
+        finished = [runner.describe(arn) for arn in arns]
+    events = collections.Counter(event["type"] for execution in finished for event in execution.events)
+    failed = [e for e in finished if e.status != "SUCCEEDED"]
+    return ConcurrencyResult(
+        executions=executions,
+        wall_seconds=wall,
+        succeeded=len(finished) - len(failed),
+        failures=len(failed),
+        throttled_answers=stats.total_throttled,
+        describe_calls_allowed=stats.total_allowed,
+        lambda_errors_retried=events["LambdaFunctionFailed"] + events["TaskFailed"],
+        transitions=sum(e.transitions for e in finished),
+        failure_causes=sorted({f"{e.status} {e.error}: {(e.cause or '')[:200]}" for e in failed}),
+    )
