@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from constructs import Construct
@@ -18,6 +18,14 @@ POWERTOOLS_LAYER_VERSION = "powertoolsLayerVersion"
 ENDPOINT_NAME_PATTERN = "endpointNamePattern"
 NOTIFICATION_SUBSCRIBERS = "notificationSubscribers"
 RECORD_RETENTION_DAYS = "recordRetentionDays"
+UPDATE_REQUEST_SOURCE = "updateRequestSource"
+MODEL_PACKAGE_DEPLOYMENTS = "modelPackageDeployments"
+DEFAULT_UPDATE_REQUEST_SOURCE = "endpoint-updater"
+# Workflow input fields a deployment of a model package group may set besides its endpoint and variant.
+DEPLOYMENT_OPTIONS = frozenset({"CapacityIncrease", "DeploymentConfig", "InitialPollDelaySeconds",
+                                "PollIntervalSeconds", "TimeoutSeconds"})
+_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+_SOURCE = re.compile(r"^[A-Za-z0-9._/-]{1,256}$")
 DEFAULT_RECORD_RETENTION_DAYS = 90
 RECORD_RETENTION_RANGE = (1, 3650)
 
@@ -58,6 +66,8 @@ class DeploymentSettings:
     endpoint_name_pattern: str = DEFAULT_ENDPOINT_NAME_PATTERN
     subscribers: tuple[Subscriber, ...] = ()
     record_retention_days: int = DEFAULT_RECORD_RETENTION_DAYS
+    update_request_source: str = DEFAULT_UPDATE_REQUEST_SOURCE
+    model_package_deployments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_context(cls, scope: Construct) -> DeploymentSettings:
@@ -67,6 +77,8 @@ class DeploymentSettings:
             endpoint_name_pattern=endpoint_name_pattern(node.try_get_context(ENDPOINT_NAME_PATTERN)),
             subscribers=subscribers(node.try_get_context(NOTIFICATION_SUBSCRIBERS)),
             record_retention_days=record_retention_days(node.try_get_context(RECORD_RETENTION_DAYS)),
+            update_request_source=update_request_source(node.try_get_context(UPDATE_REQUEST_SOURCE)),
+            model_package_deployments=model_package_deployments(node.try_get_context(MODEL_PACKAGE_DEPLOYMENTS)),
         )
 
 
@@ -140,3 +152,40 @@ def _subscriber(index: int, entry: Any) -> Subscriber:
     if not isinstance(endpoint, str) or not shape.match(endpoint):
         raise ValueError(f"{where}.endpoint must be {described} for protocol {protocol!r}, got {endpoint!r}")
     return Subscriber(protocol=protocol, endpoint=endpoint)
+
+
+def update_request_source(value: Any) -> str:
+    """The EventBridge `source` of "Endpoint Update Requested" events; AWS reserves sources starting "aws."."""
+    if value is None:
+        return DEFAULT_UPDATE_REQUEST_SOURCE
+    if not isinstance(value, str) or not _SOURCE.match(value) or value.startswith("aws."):
+        raise ValueError(f"context value {UPDATE_REQUEST_SOURCE!r} must be an event source of letters, digits and "
+                         f"._/- that does not start with 'aws.', got {value!r}")
+    return value
+
+
+def model_package_deployments(value: Any) -> dict[str, dict[str, Any]]:
+    """Model package group name -> {"EndpointName", "VariantName", optional workflow input fields}."""
+    if value is None:
+        return {}
+    if isinstance(value, str):  # `-c modelPackageDeployments='{...}'`
+        value = _json_or_text(value)
+    where = f"context value {MODEL_PACKAGE_DEPLOYMENTS!r}"
+    if not isinstance(value, dict):
+        raise ValueError(f'{where} must be an object: {{"<model package group>": {{"EndpointName": ..., '
+                         f'"VariantName": ...}}}}, got {value!r}')
+    for group, target in value.items():
+        if not _NAME.match(str(group)):
+            raise ValueError(f"{where}: {group!r} is not a model package group name (letters, digits, hyphens)")
+        if not isinstance(target, dict) or not {"EndpointName", "VariantName"} <= set(target):
+            raise ValueError(f'{where}[{group!r}] must be an object with "EndpointName" and "VariantName", got '
+                             f"{target!r}")
+        if not isinstance(target["EndpointName"], str) or not _NAME.match(target["EndpointName"]):
+            raise ValueError(f"{where}[{group!r}].EndpointName: {target['EndpointName']!r} is not an endpoint name")
+        if not isinstance(target["VariantName"], str) or not target["VariantName"]:
+            raise ValueError(f"{where}[{group!r}].VariantName: required, the variant that gets the new model")
+        unknown = sorted(set(target) - {"EndpointName", "VariantName"} - DEPLOYMENT_OPTIONS)
+        if unknown:
+            raise ValueError(f"{where}[{group!r}]: {', '.join(unknown)} not allowed; allowed besides EndpointName and "
+                             f"VariantName: {', '.join(sorted(DEPLOYMENT_OPTIONS))}")
+    return {str(group): dict(target) for group, target in value.items()}

@@ -65,6 +65,8 @@ ANY_RESOURCE = "*"
 UPDATES_TABLE = "${UpdatesTableArn}"
 EXECUTIONS = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${StateMachineName}:*"
 STATE_MACHINE = "${StateMachineArn}"
+NOTIFICATION_TOPIC = "${NotificationTopicArn}"
+NOTIFICATION_KEY = "${NotificationKeyArn}"
 # Replaced by the endpoint name pattern when the table is rendered for a stack.
 ENDPOINT_NAME = "<endpointNamePattern>"
 _SAGEMAKER = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}"
@@ -72,6 +74,8 @@ ENDPOINT = f"{_SAGEMAKER}:endpoint/{ENDPOINT_NAME}"
 ENDPOINT_CONFIG = f"{_SAGEMAKER}:endpoint-config/*"
 # Configs the workflow creates: `<endpoint>-<UTC start time>-<6 hex>` (new_config_name).
 NEW_ENDPOINT_CONFIG = f"{_SAGEMAKER}:endpoint-config/{ENDPOINT_NAME}-*"
+MODEL = f"{_SAGEMAKER}:model/*"
+MODEL_PACKAGE = f"{_SAGEMAKER}:model-package/*"
 SCALABLE_TARGET = "arn:${AWS::Partition}:application-autoscaling:${AWS::Region}:${AWS::AccountId}:scalable-target/*"
 ALARM = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"
 ROLE = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"
@@ -109,11 +113,15 @@ WILDCARD_REASONS: Mapping[str, str] = MappingProxyType(
         "limited by condition keys to SageMaker variant dimensions.",
         ALARM: "Step-scaling alarms are named by their owners and target-tracking alarms by Application Auto "
         "Scaling, which checks these CloudWatch actions on the caller.",
-        ROLE: "iam:PassRole for the ExecutionRoleArn the copied config already names, only to SageMaker "
+        ROLE: "iam:PassRole for the execution role the copied config or the variant's current model already names, "
+        "only to SageMaker "
         "(iam:PassedToService condition).",
         ANY_RESOURCE: "Application Auto Scaling Describe* actions support no resource type (Service "
         "Authorization Reference).",
         EXECUTIONS: "Executions of this stack's state machine only; each execution's name is chosen when it starts.",
+        MODEL: "Models are named after the approved model package they are made from (<group>-<version>-<hash>), "
+        "and the variant's current model may be named anything.",
+        MODEL_PACKAGE: "The approved package is chosen by each execution's input or approval event.",
     }
 )
 
@@ -167,6 +175,19 @@ BEHIND_THE_CALL: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 action: f"deregistering deletes target-tracking policies and with them their alarms: "
                 f"{_SCALING_CHECKS}"
                 for action in ("cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms")
+            }
+        ),
+        "sns:Publish": MappingProxyType(
+            {
+                action: "publishing to a topic encrypted with a customer managed key uses the key on the "
+                "publisher's behalf (Amazon SNS Developer Guide, encryption at rest, key management)"
+                for action in ("kms:GenerateDataKey", "kms:Decrypt")
+            }
+        ),
+        "sagemaker:CreateModel": MappingProxyType(
+            {
+                "iam:PassRole": "CreateModel passes the ExecutionRoleArn to SageMaker (SageMaker Developer Guide, "
+                "CreateModel API permissions)",
             }
         ),
         "sagemaker:CreateEndpointConfig": MappingProxyType(
@@ -238,6 +259,8 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             _DESCRIBE_SCALING,
             # The alarms behind step-scaling policies are part of the snapshot.
             Grant(actions=("cloudwatch:DescribeAlarms",), resources=(ALARM,)),
+            # An approved model package to deploy: is it approved?
+            Grant(actions=("sagemaker:DescribeModelPackage",), resources=(MODEL_PACKAGE,)),
             # The lock and the snapshot, in one transaction; whether a lock's holder still runs.
             Grant(actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), resources=(UPDATES_TABLE,)),
             Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
@@ -262,6 +285,17 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             _WRITE_RECORDS,
         ),
         "check_endpoint": (Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),),
+        "create_model": (
+            Grant(actions=("sagemaker:DescribeEndpointConfig",), resources=(ENDPOINT_CONFIG,)),
+            Grant(actions=("sagemaker:DescribeModel", "sagemaker:CreateModel"), resources=(MODEL,)),
+            # The current model's execution role, handed to the new model: only to SageMaker.
+            Grant(
+                actions=("iam:PassRole",),
+                resources=(ROLE,),
+                conditions=MappingProxyType({"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
+            ),
+            _WRITE_RECORDS,
+        ),
         "create_endpoint_config": (
             Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
             Grant(actions=("sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"), resources=(ENDPOINT_CONFIG,)),
@@ -291,6 +325,13 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
         ),
         "start_update": (Grant(actions=("states:StartExecution",), resources=(STATE_MACHINE,)),),
+        "notify_update": (
+            _READ_RECORDS,
+            Grant(actions=("sns:Publish",), resources=(NOTIFICATION_TOPIC,)),
+            # The topic is encrypted with its own key: publishing uses it (SNS Developer Guide, "Enabling
+            # compatibility between event sources and encrypted topics").
+            Grant(actions=("kms:GenerateDataKey", "kms:Decrypt"), resources=(NOTIFICATION_KEY,)),
+        ),
     }
 )
 

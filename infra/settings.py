@@ -48,6 +48,8 @@ RETENTION_ENV = "RECORD_RETENTION_DAYS"
 STATE_MACHINE_ENV = "STATE_MACHINE_ARN"
 # "Step Functions Execution Status Change" statuses after which the recovery function runs.
 RECOVERED_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
+ENDED_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+TOPIC_ENV = "NOTIFICATION_TOPIC_ARN"
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 # The log groups are the audit trail of past updates: they outlive the stack unless deleted by hand.

@@ -11,6 +11,7 @@ from infra import nag, settings
 from infra.config import DeploymentSettings
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
+from infra.triggers import Triggers
 from infra.workflow import EndpointUpdateWorkflow, WorkflowProps
 
 
@@ -36,6 +37,12 @@ class EndpointUpdaterStack(Stack):
         )
         self.monitoring = Monitoring(
             self, "Monitoring", state_machine=self.workflow.state_machine, topic=self.notifications.topic
+        )
+        self.triggers = Triggers(
+            self, "Triggers", start_function=self.workflow.functions["start_update"],
+            source=deployment.update_request_source,
+            model_package_deployments=deployment.model_package_deployments,
+            dead_letters=self.workflow.undelivered_events,
         )
 
         CfnOutput(

@@ -86,9 +86,17 @@ class EndpointUpdateWorkflow(Construct):
             settings.RETENTION_ENV: str(props.record_retention_days),
             settings.STATE_MACHINE_ENV: state_machine_arn,
         }
+        topic = props.notification_topic
+        if topic is not None:
+            key = getattr(topic, "master_key", None)
+            variables["NotificationTopicArn"] = topic.topic_arn
+            variables["NotificationKeyArn"] = key.key_arn if key is not None else topic.topic_arn
+        # The end-of-update message needs a topic to go to.
+        functions = [task for task in TASK_FUNCTIONS + EVENT_FUNCTIONS
+                     if topic is not None or task.folder != "notify_update"]
         self.functions: dict[str, lambda_.Function] = {
             task.folder: _task_function(self, task, powertools, props, variables, environment)
-            for task in TASK_FUNCTIONS + EVENT_FUNCTIONS
+            for task in functions
         }
         self.state_machine_logs = logs.LogGroup(
             self,
@@ -131,6 +139,25 @@ class EndpointUpdateWorkflow(Construct):
             )
         )
         self._recover_ended_executions()
+        if topic is not None:
+            self.functions["notify_update"].add_environment(settings.TOPIC_ENV, topic.topic_arn)
+            self._notify_ended_executions()
+
+    def _notify_ended_executions(self) -> None:
+        """Every execution that ends, whatever its outcome, gets its message on the topic."""
+        self.notify_rule = events.Rule(
+            self, "NotifyEndedExecutions",
+            description="Publish the end-of-update message of every endpoint update.",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={"status": list(settings.ENDED_STATUSES),
+                        "stateMachineArn": [self.state_machine.state_machine_arn]},
+            ),
+            targets=[targets.LambdaFunction(self.functions["notify_update"], retry_attempts=185,
+                                            max_event_age=Duration.hours(24),
+                                            dead_letter_queue=self.undelivered_events)],
+        )
 
     def _recover_ended_executions(self) -> None:
         """A stopped or timed-out execution runs no Catch: EventBridge's status-change event starts the
@@ -138,12 +165,12 @@ class EndpointUpdateWorkflow(Construct):
         events EventBridge could not deliver land in a queue for an operator. Until the scaling is restored,
         the lock's unrestored mark refuses the next update of that endpoint."""
         recovery = self.functions["recover_scaling"]
-        self.recovery_dead_letters = sqs.Queue(
-            self, "RecoveryDeadLetters", retention_period=Duration.days(14), enforce_ssl=True,
+        self.undelivered_events = sqs.Queue(
+            self, "UndeliveredEvents", retention_period=Duration.days(14), enforce_ssl=True,
             encryption=sqs.QueueEncryption.SQS_MANAGED)
-        nag.acknowledge(self.recovery_dead_letters, "AwsSolutions-SQS3",
-                        "This queue is itself a dead-letter queue: the recovery rule's target sends it the events "
-                        "it could not deliver.")
+        nag.acknowledge(self.undelivered_events, "AwsSolutions-SQS3",
+                        "This queue is itself a dead-letter queue: the stack's rules send it the events they could "
+                        "not deliver to their functions.")
         recovery.configure_async_invoke(retry_attempts=2, max_event_age=Duration.hours(6))
         self.recovery_rule = events.Rule(
             self, "RecoverEndedExecutions",
@@ -155,7 +182,7 @@ class EndpointUpdateWorkflow(Construct):
                         "stateMachineArn": [self.state_machine.state_machine_arn]},
             ),
             targets=[targets.LambdaFunction(recovery, retry_attempts=185, max_event_age=Duration.hours(24),
-                                            dead_letter_queue=self.recovery_dead_letters)],
+                                            dead_letter_queue=self.undelivered_events)],
         )
 
 

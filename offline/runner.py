@@ -114,8 +114,12 @@ class LocalRunner:
     then are stopped first, so that no interpreter thread outlives the emulator.
     """
 
-    def __init__(self, region: str = "us-east-1") -> None:
+    def __init__(self, region: str = "us-east-1",
+                 model_package_deployments: dict[str, dict[str, Any]] | None = None) -> None:
         self.region = region
+        self.model_package_deployments = model_package_deployments or {}
+        self.notifications: list[dict[str, Any]] = []
+        """What the notification function published, in order: its answers (Subject) and the messages."""
         self.functions: dict[str, TaskFunction] = {}
         self.function_arns: dict[str, str] = {}
         self.calls: list[tuple[str, str]] = []
@@ -127,6 +131,7 @@ class LocalRunner:
         self._stack = contextlib.ExitStack()
         self.state_machine_arn = ""
         self._recoveries: dict[str, Any] = {}
+        self._notified: set[str] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def __enter__(self) -> LocalRunner:
@@ -166,6 +171,11 @@ class LocalRunner:
         role = iam.create_role(RoleName="endpoint-updater-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         lam = boto3.client("lambda", region_name=self.region)
         _create_updates_table(self.region)
+        topic = boto3.client("sns", region_name=self.region).create_topic(Name="endpoint-updater-notifications")
+        # Set before any execution thread runs, as the stack sets them on the functions.
+        self._stack.enter_context(environment({
+            "NOTIFICATION_TOPIC_ARN": topic["TopicArn"],
+            "MODEL_PACKAGE_DEPLOYMENTS": json.dumps(self.model_package_deployments)}))
         for task in ALL_FUNCTIONS:
             name = FUNCTION_PREFIX + task.folder.replace("_", "-")
             arn = lam.create_function(
@@ -207,7 +217,8 @@ class LocalRunner:
         """Poll until the execution ends; `on_event` sees each history event once, as it appears.
 
         With `recover`, an execution that ended ABORTED, TIMED_OUT or FAILED has its status-change event
-        delivered to the recovery function (once), as the stack's EventBridge rule does.
+        delivered to the recovery function (once), and every ended execution to the notification function,
+        as the stack's EventBridge rules do.
         """
         deadline = time.monotonic() + timeout
         seen = 0
@@ -225,12 +236,23 @@ class LocalRunner:
                     except FunctionError as error:  # on AWS: retried twice by Lambda, then dropped
                         answer = {"Recovered": False, "Error": error.error_type, "Message": str(error)}
                     self._recoveries[execution_arn] = answer
+                if recover and execution_arn not in self._notified:
+                    self._notified.add(execution_arn)
+                    self.notifications.append(self.deliver("notify_update", self.status_change_event(execution_arn)))
                 execution = self.describe(execution_arn)
                 execution.recovery = self._recoveries.get(execution_arn)
                 return execution
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {execution_arn} still {status} after {timeout} s")
             time.sleep(0.05)
+
+    def published(self) -> list[dict[str, str | None]]:
+        """Every message published to the notification topic, in order (what its subscribers receive)."""
+        from moto.sns.models import sns_backends
+
+        arn = os.environ["NOTIFICATION_TOPIC_ARN"]
+        topic = sns_backends[arn.split(":")[4]][self.region].topics[arn]
+        return [{"Subject": subject, "Message": message} for _, message, subject, *_ in topic.sent_notifications]
 
     def wait_for_state(self, execution_arn: str, state: str, timeout: float = 60.0) -> None:
         """Poll until the execution has entered `state` (raises if it ends first)."""

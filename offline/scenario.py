@@ -294,3 +294,46 @@ def endpoint_state(endpoint: str, *, region: str = "us-east-1") -> dict[str, Any
         "PendingEndpointConfigName": described.get("PendingDeploymentSummary", {}).get("EndpointConfigName"),
         "Variants": variants,
     }
+
+
+def approved_model_package(group: str, region: str = "us-east-1", approve: bool = True) -> str:
+    """A versioned model package in `group` (created if missing), Approved unless `approve` is False.
+
+    Returns its ARN. Approving it is what makes SageMaker send "SageMaker Model Package State Change" with
+    ModelApprovalStatus "Approved" (see :func:`package_state_change_event`).
+    """
+    sagemaker = boto3.client("sagemaker", region_name=region)
+    groups = sagemaker.list_model_package_groups()["ModelPackageGroupSummaryList"]
+    if group not in {g["ModelPackageGroupName"] for g in groups}:
+        sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    account = _account(region)
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName=group, ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={
+            "Containers": [{"Image": f"{account}.dkr.ecr.{region}.amazonaws.com/churn:packaged",
+                            "ModelDataUrl": f"s3://{group}-artifacts/model.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"],
+        })["ModelPackageArn"]
+    if approve:
+        sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    return str(arn)
+
+
+def package_state_change_event(package_arn: str, event_id: str = "b9f1c2d3-0000-4000-8000-000000000001",
+                               region: str = "us-east-1") -> dict[str, Any]:
+    """The EventBridge event SageMaker sends when a model package's approval status changes (source
+    aws.sagemaker, detail-type "SageMaker Model Package State Change"; SageMaker Developer Guide, "Events
+    that Amazon SageMaker sends to Amazon EventBridge")."""
+    described = boto3.client("sagemaker", region_name=region).describe_model_package(ModelPackageName=package_arn)
+    return {
+        "version": "0", "id": event_id, "detail-type": "SageMaker Model Package State Change",
+        "source": "aws.sagemaker", "account": _account(region), "region": region,
+        "time": "2026-11-27T02:00:00Z", "resources": [package_arn],
+        "detail": {
+            "ModelPackageGroupName": described["ModelPackageGroupName"],
+            "ModelPackageVersion": described["ModelPackageVersion"],
+            "ModelPackageArn": package_arn,
+            "ModelApprovalStatus": described["ModelApprovalStatus"],
+            "CreationTime": 1795740000000,
+        },
+    }

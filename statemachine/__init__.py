@@ -39,6 +39,8 @@ class TaskFunction:
 TASK_FUNCTIONS: tuple[TaskFunction, ...] = (
     TaskFunction("ValidateAndSnapshot", "validate_and_snapshot",
                  "Step 1: validate the request and the endpoint, capture the scaling configuration."),
+    TaskFunction("CreateModel", "create_model",
+                 "Step 1c: create the SageMaker Model of an approved model package, like the variant's current one."),
     TaskFunction("DeregisterScaling", "deregister_scaling",
                  "Step 2: deregister the endpoint's scalable targets."),
     TaskFunction("RaiseCapacity", "raise_capacity",
@@ -60,6 +62,8 @@ EVENT_FUNCTIONS: tuple[TaskFunction, ...] = (
                  "Restore the scaling of an execution that was stopped, timed out or failed without restoring it."),
     TaskFunction("StartUpdate", "start_update",
                  "Start one execution per triggering event, named after the event."),
+    TaskFunction("NotifyUpdate", "notify_update",
+                 "Publish the end-of-update message: endpoint, old and new config, outcome, reason, link."),
 )
 
 

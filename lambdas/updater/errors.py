@@ -68,3 +68,7 @@ class UpdateRecordNotFound(UpdaterError):
 
 class LockLost(UpdaterError):
     """The endpoint's lock was taken back from this execution (it was stopped); it must change nothing more."""
+
+
+class ModelConflict(UpdaterError):
+    """A model with the name the workflow gives a package's model exists and is made from something else."""

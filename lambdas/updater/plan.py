@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from updater import endpoint_config, scaling
+from updater import endpoint_config, model_package, scaling
 from updater.aws import client, jsonable, paginate
 from updater.endpoint import IN_SERVICE, describe_endpoint, variants
 from updater.errors import EndpointNotFound, EndpointNotInService, InvalidInput
@@ -42,6 +42,7 @@ def survey(request: Request) -> Survey:
     """Read the endpoint, its config, the config's tags and its variants' scaling; refuse an update
     that cannot start (EndpointNotFound, EndpointNotInService, InvalidInput for changes the endpoint rejects)."""
     name = request.EndpointName
+    model_package.check(request)
     description = describe_endpoint(name)
     status = description["EndpointStatus"]
     if status != IN_SERVICE:
@@ -102,6 +103,8 @@ def build(request: Request, found: Survey, new_config_name: str) -> dict[str, An
     return {
         # The state machine's IsCapacityRaiseRequested reads this one.
         "RaiseCapacity": request.CapacityIncrease is not None and bool(autoscaled_instances),
+        # And IsModelFromPackage this one.
+        "CreateModel": request.ModelPackage is not None,
         "DryRun": request.DryRun,
         "EndpointName": request.EndpointName,
         "CurrentConfig": jsonable(current_config),
@@ -116,7 +119,8 @@ def build(request: Request, found: Survey, new_config_name: str) -> dict[str, An
 
 def refused(request: Request, error: Exception) -> dict[str, Any]:
     """The plan of an update the first step would refuse: why, and nothing else."""
-    return {"RaiseCapacity": False, "DryRun": request.DryRun, "EndpointName": request.EndpointName,
+    return {"RaiseCapacity": False, "CreateModel": False,
+            "DryRun": request.DryRun, "EndpointName": request.EndpointName,
             "CurrentConfig": None, "NewConfig": None, "Changes": [], "DeploymentConfig": request.DeploymentConfig,
             "CapacityRaise": [], "ScalingToDeregisterAndRestore": None,
             "Refusal": {"Error": type(error).__name__, "Cause": str(error)}}
@@ -124,6 +128,7 @@ def refused(request: Request, error: Exception) -> dict[str, Any]:
 
 def dry_run(request: Request, new_config_name: str) -> dict[str, Any]:
     """The plan, read-only; a refusal is reported in it instead of raised."""
+    request = model_package.with_model(request)
     try:
         return build(request, survey(request), new_config_name)
     except REFUSALS as error:

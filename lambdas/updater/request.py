@@ -53,6 +53,7 @@ class Request:
     PollIntervalSeconds: int = DEFAULT_POLL_INTERVAL_SECONDS
     TimeoutSeconds: int = DEFAULT_TIMEOUT_SECONDS
     DryRun: bool = False
+    ModelPackage: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,6 +123,24 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
         else:
             _int_in_range(problems, "CapacityIncrease.Percent", increase["Percent"], CAPACITY_PERCENT_RANGE)
 
+    package = raw.get("ModelPackage")
+    if package is not None:
+        package_spec = PROPERTIES["ModelPackage"]
+        arn_pattern = re.compile(package_spec["properties"]["ModelPackageArn"]["pattern"])
+        if not isinstance(package, dict) or set(package) != set(package_spec["required"]):
+            problems.append("ModelPackage: give exactly ModelPackageArn (an approved, versioned model package) and "
+                            "VariantName (the variant that gets its model)")
+        else:
+            if not isinstance(package["ModelPackageArn"], str) or not arn_pattern.match(package["ModelPackageArn"]):
+                problems.append(f"ModelPackage.ModelPackageArn: {package['ModelPackageArn']!r} is not a versioned "
+                                "model package ARN (arn:aws:sagemaker:<region>:<account>:model-package/<group>/<n>)")
+            if not isinstance(package["VariantName"], str) or not package["VariantName"]:
+                problems.append("ModelPackage.VariantName: required; the name of one of the endpoint's variants")
+            elif any(isinstance(c, dict) and c.get("VariantName") == package["VariantName"] and "ModelName" in c
+                     for c in changes):
+                problems.append(f"ModelPackage.VariantName: {package['VariantName']!r} also gets a ModelName in "
+                                "VariantChanges; give the model one way")
+
     deployment = raw.get("DeploymentConfig")
     if deployment is not None and not isinstance(deployment, dict):
         problems.append("DeploymentConfig: must be an object as UpdateEndpoint's DeploymentConfig defines it")
@@ -149,4 +168,4 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
     if problems or not isinstance(name, str):
         raise InvalidInput("invalid input: " + "; ".join(problems))
     return Request(EndpointName=name, VariantChanges=changes, CapacityIncrease=increase,
-                   DeploymentConfig=deployment, DryRun=dry_run, **numbers)
+                   DeploymentConfig=deployment, DryRun=dry_run, ModelPackage=package, **numbers)

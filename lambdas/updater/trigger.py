@@ -8,12 +8,17 @@ input), so an execution named after the event that asked for it runs once howeve
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 from typing import Any
 
 from updater.errors import InvalidInput
 
 UPDATE_REQUESTED = "Endpoint Update Requested"
+PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
+DEPLOYMENTS_ENV = "MODEL_PACKAGE_DEPLOYMENTS"
+"""JSON: model package group name -> {"EndpointName": ..., "VariantName": ..., optional workflow input fields}."""
 NAME_LIMIT = 80
 _NOT_ALLOWED = re.compile(r"[^0-9A-Za-z_-]")
 
@@ -37,4 +42,24 @@ def request_from(event: dict[str, Any]) -> tuple[dict[str, Any], str]:
         endpoint = str(detail.get("EndpointName", ""))
         # The event id is what EventBridge keeps for a redelivered event.
         return detail, execution_name("requested", f"{event.get('source')}/{event.get('id')}", endpoint)
-    raise InvalidInput(f"detail-type: {kind!r} is not a trigger of this workflow; allowed: {UPDATE_REQUESTED!r}")
+    if kind == PACKAGE_STATE_CHANGE:
+        return _approved_package(event.get("detail") or {})
+    raise InvalidInput(f"detail-type: {kind!r} is not a trigger of this workflow; allowed: {UPDATE_REQUESTED!r}, "
+                       f"{PACKAGE_STATE_CHANGE!r}")
+
+
+def _approved_package(detail: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """An approved package of a configured group: deploy it to the group's endpoint and variant. The execution
+    is named after the package version, so every event about the same approval starts one update."""
+    group, arn = detail.get("ModelPackageGroupName"), detail.get("ModelPackageArn")
+    if detail.get("ModelApprovalStatus") != "Approved":
+        raise InvalidInput(f"detail.ModelApprovalStatus: {detail.get('ModelApprovalStatus')!r}; only 'Approved' "
+                           "packages are deployed")
+    deployments = json.loads(os.environ.get(DEPLOYMENTS_ENV) or "{}")
+    if group not in deployments:
+        raise InvalidInput(f"detail.ModelPackageGroupName: {group!r} is not deployed by this stack; configured "
+                           f"groups: {', '.join(sorted(deployments)) or 'none'}")
+    target = dict(deployments[group])
+    variant = target.pop("VariantName")
+    workflow_input = {**target, "ModelPackage": {"ModelPackageArn": arn, "VariantName": variant}}
+    return workflow_input, execution_name("approved", str(arn), str(target["EndpointName"]))

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from updater import endpoint_config, plan, scaling, store
+from updater import endpoint_config, model_package, plan, scaling, store
 from updater.aws import client
 from updater.endpoint import variants
 from updater.errors import EndpointUpdateInProgress, ScalingRestorePending
@@ -22,7 +22,7 @@ from updater.request import parse_request
 
 def validate_and_snapshot(event: dict[str, Any]) -> dict[str, Any]:
     execution = event["Execution"]
-    request = parse_request(event.get("Input"), endpoint_config.variant_fields())
+    request = model_package.with_model(parse_request(event.get("Input"), endpoint_config.variant_fields()))
     name = request.EndpointName
     new_config_name = endpoint_config.new_config_name(name, execution["Id"], execution["StartTime"])
     if request.DryRun:

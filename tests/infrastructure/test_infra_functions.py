@@ -40,7 +40,7 @@ def test_every_task_has_exactly_one_function_and_nothing_else_is_a_function(temp
     # Then there is one function per task and per event handler (no helper functions such as a
     # log-retention custom resource)
     assert handlers == {task.handler for task in ALL_FUNCTIONS}
-    assert len(functions) == len(ALL_FUNCTIONS) == 9
+    assert len(functions) == len(ALL_FUNCTIONS) == 11
 
 
 @TASKS
@@ -67,6 +67,9 @@ def test_the_function_has_its_size_timeout_and_environment(template: Template, t
     # Then restoring gets five minutes, every other step one minute, and all share memory and environment
     assert properties["Timeout"] == (300 if task.folder in ("restore_scaling", "recover_scaling") else 60)
     assert properties["MemorySize"] == 256
+    # Only the start function reads the model package deployments, only the notification function the topic
+    own = {"start_update": {"MODEL_PACKAGE_DEPLOYMENTS": "{}"},
+           "notify_update": {"NOTIFICATION_TOPIC_ARN": {"Ref": topic_id(template)}}}.get(task.folder, {})
     assert properties["Environment"]["Variables"] == {
         "POWERTOOLS_SERVICE_NAME": "endpoint-updater",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -75,6 +78,7 @@ def test_the_function_has_its_size_timeout_and_environment(template: Template, t
         "UPDATES_TABLE_NAME": {"Ref": table_id(template)},
         "RECORD_RETENTION_DAYS": "90",
         "STATE_MACHINE_ARN": properties["Environment"]["Variables"]["STATE_MACHINE_ARN"],
+        **own,
     }
     assert state_machine_arn_name(properties["Environment"]["Variables"]["STATE_MACHINE_ARN"]) == \
         state_machine(template)[1]["Properties"]["StateMachineName"]
@@ -206,3 +210,8 @@ def state_machine_arn_name(arn: Any) -> str:
     """The name at the end of a state machine ARN the CDK rendered as Fn::Join."""
     parts = arn["Fn::Join"][1]
     return str(parts[-1]).rsplit(":", 1)[-1]
+
+
+def topic_id(template: Template) -> str:
+    (logical_id,) = [key for key, resource in template["Resources"].items() if resource["Type"] == "AWS::SNS::Topic"]
+    return logical_id

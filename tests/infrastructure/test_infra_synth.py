@@ -88,9 +88,9 @@ def test_no_asset_needs_docker_or_bundling(template: Template, cloud_assembly: P
     # Then there is no container image, every code asset is a zip of a staged directory (not the output of a
     # command), and none was bundled
     assert not assets.get("dockerImages")
-    assert len(code_assets) == 9
+    assert len(code_assets) == 11
     assert all(source == {"path": source["path"], "packaging": "zip"} for source in code_assets)
-    assert len(asset_metadata) == 9
+    assert len(asset_metadata) == 11
     assert all(metadata["aws:asset:is-bundled"] is False for metadata in asset_metadata)
 
 

@@ -14,20 +14,30 @@ import pytest
 from infra.permissions import EVERY_FUNCTION, IMPLIED_ACTIONS, behind_the_call
 from offline import emulation
 from offline.runner import LocalRunner
-from offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_endpoint
+from offline.scenario import (
+    ScalingSpec,
+    VariantSpec,
+    approved_model_package,
+    attach_scaling,
+    create_endpoint,
+    package_state_change_event,
+)
 
 # botocore's service ids, as they appear in its event names, to IAM service prefixes.
 IAM_PREFIX = {"application-auto-scaling": "application-autoscaling", "sagemaker": "sagemaker",
-              "cloudwatch": "cloudwatch", "dynamodb": "dynamodb", "sfn": "states"}
+              "cloudwatch": "cloudwatch", "dynamodb": "dynamodb", "sfn": "states", "sns": "sns"}
 
 
 @pytest.fixture(scope="module")
 def calls() -> Iterator[dict[str, set[str]]]:
     """Every (function, action) seen over a successful update with a capacity raise and a throttled
     UpdateEndpoint, a rolled-back update, an update refused because another holds the endpoint, a stopped
-    update recovered by the status-change rule, and an update requested by an event."""
+    update recovered by the status-change rule, an update requested by an event, and an approved model package
+    deployed; every ended execution is notified."""
     by_function: dict[str, set[str]] = defaultdict(set)
-    with LocalRunner() as runner:
+    deployments = {"churn-models": {"EndpointName": "churn-prod", "VariantName": "AllTraffic",
+                                    "PollIntervalSeconds": 1}}
+    with LocalRunner(model_package_deployments=deployments) as runner:
         create_endpoint("churn-prod", (VariantSpec(),), tags={"team": "churn"})
         attach_scaling("churn-prod", "AllTraffic", ScalingSpec(max_capacity=6))
         emulation.inject_fault("sagemaker", "UpdateEndpoint", "ThrottlingException", times=2)
@@ -53,6 +63,8 @@ def calls() -> Iterator[dict[str, set[str]]]:
             "id": "e-1", "source": "ml.platform", "detail-type": "Endpoint Update Requested",
             "detail": {"EndpointName": "churn-prod", **change, "PollIntervalSeconds": 1}})
         assert runner.wait(started["ExecutionArn"]).status == "SUCCEEDED"
+        approval = package_state_change_event(approved_model_package("churn-models"))
+        assert runner.wait(runner.deliver("start_update", approval)["ExecutionArn"]).status == "SUCCEEDED"
         for folder, call in runner.calls:
             service, operation = call.split(":")
             action = f"{IAM_PREFIX[service]}:{operation}"

@@ -51,7 +51,9 @@ def test_a_bad_interval_is_reported_once() -> None:
 def test_full_request_is_kept_as_given() -> None:
     raw = {"EndpointName": "churn-prod", "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}],
            "CapacityIncrease": {"Percent": 50}, "DeploymentConfig": {"RollingUpdatePolicy": {}},
-           "InitialPollDelaySeconds": 60, "PollIntervalSeconds": 5, "TimeoutSeconds": 600, "DryRun": True}
+           "InitialPollDelaySeconds": 60, "PollIntervalSeconds": 5, "TimeoutSeconds": 600, "DryRun": True,
+           "ModelPackage": {"ModelPackageArn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3",
+                            "VariantName": "Canary"}}
     assert parse_request(raw, VARIANT_FIELDS).to_dict() == raw
 
 

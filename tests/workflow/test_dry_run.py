@@ -45,8 +45,11 @@ def test_a_dry_run_ends_after_validation_with_the_plan(runner: LocalRunner) -> N
     assert len(plan["ScalingToDeregisterAndRestore"]["Policies"]) == 2
     # And nothing was changed: only the first function ran, and it made no write call
     assert world() == before
-    assert {folder for folder, _ in runner.calls} == {"validate_and_snapshot"}
-    assert all(call.split(":")[1].startswith(("Describe", "List", "Get")) for _, call in runner.calls)
+    # (after the execution, the notification function reads its record and publishes the plan's outcome)
+    assert {folder for folder, _ in runner.calls} == {"validate_and_snapshot", "notify_update"}
+    assert all(call.split(":")[1].startswith(("Describe", "List", "Get")) for folder, call in runner.calls
+               if folder == "validate_and_snapshot")
+    assert {call for folder, call in runner.calls if folder == "notify_update"} <= {"dynamodb:GetItem", "sns:Publish"}
 
 
 def test_a_dry_run_reports_a_refusal_in_the_plan(runner: LocalRunner) -> None:
