@@ -9,7 +9,6 @@ from updater.aws import client
 from updater.endpoint import IN_SERVICE, describe_endpoint, variants
 from updater.errors import LockLost
 from updater.observability import task_handler
-from updater.plan import raised_count
 
 
 def raise_capacity(event: dict[str, Any]) -> list[dict[str, Any]]:
@@ -25,7 +24,7 @@ def raise_capacity(event: dict[str, Any]) -> list[dict[str, Any]]:
     for variant in event["Endpoint"]["Variants"]:
         if scaling.resource_id(name, variant["VariantName"]) not in autoscaled or variant["Serverless"]:
             continue
-        target = raised_count(variant["DesiredInstanceCount"], increase)
+        target = scaling.raised_count(variant["DesiredInstanceCount"], increase)
         if live[variant["VariantName"]].get("DesiredInstanceCount", 0) < target:
             raises.append({"VariantName": variant["VariantName"], "From": variant["DesiredInstanceCount"],
                            "DesiredInstanceCount": target})

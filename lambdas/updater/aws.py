@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
@@ -32,6 +33,30 @@ def client(service: str) -> Any:
     if service not in _clients:
         _clients[service] = boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
     return _clients[service]
+
+
+@contextlib.contextmanager
+def botocore_session_shared() -> Iterator[None]:
+    """Within the block, code that makes its own botocore session gets the one our clients are made from.
+
+    The X-Ray SDK (Powertools' Tracer imports it) creates two X-Ray clients at import, each from a botocore
+    session of its own, for its centralized sampling (outside Lambda; in Lambda, Lambda decides sampling).
+    Every new session loads and parses the endpoint and partition data again (1.3 MB of JSON) that our
+    clients then load a third time. With boto3's default session built on the session those clients come
+    from, the data is read once and the models stay cached for our clients. Only the SDK's explicit arguments
+    (region, endpoint, anonymous credentials) shape its clients, so sharing changes none of them.
+    """
+    if boto3.DEFAULT_SESSION is not None:  # made already (tests, the command line): its data is loaded
+        yield
+        return
+    shared = botocore.session.get_session()
+    boto3.setup_default_session(botocore_session=shared)
+    make_session = botocore.session.get_session
+    botocore.session.get_session = lambda env_vars=None: shared
+    try:
+        yield
+    finally:
+        botocore.session.get_session = make_session
 
 
 def reset_clients() -> None:

@@ -16,13 +16,14 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from updater.aws import translated_errors
+from updater.aws import botocore_session_shared, translated_errors
 
 SERVICE = "endpoint-updater"
 METRICS_NAMESPACE = "EndpointUpdater"
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+with botocore_session_shared():
+    tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 
 Handler = Callable[[dict[str, Any], Any], Any]

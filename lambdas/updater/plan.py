@@ -8,7 +8,6 @@ CreateEndpointConfig request the workflow sends, built by the same code as step 
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,12 +29,6 @@ class Survey:
     config: dict[str, Any]
     tags: list[dict[str, str]]
     snapshot: dict[str, Any]
-
-
-def raised_count(count: int, increase: dict[str, int]) -> int:
-    if "Add" in increase:
-        return count + increase["Add"]
-    return math.ceil(count * (100 + increase["Percent"]) / 100)
 
 
 def survey(request: Request) -> Survey:
@@ -67,7 +60,7 @@ def capacity_raises(request: Request, found: Survey) -> list[dict[str, Any]]:
         count = variant.get("DesiredInstanceCount")
         if scaling.resource_id(request.EndpointName, variant["VariantName"]) in autoscaled and count is not None:
             raises.append({"VariantName": variant["VariantName"], "From": count,
-                           "To": raised_count(count, request.CapacityIncrease)})
+                           "To": scaling.raised_count(count, request.CapacityIncrease)})
     return raises
 
 

@@ -8,6 +8,7 @@ action that pointed at it (DeleteScalingPolicy). The snapshot holds everything n
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,13 @@ _AUTOSCALING = "application-autoscaling"
 
 def resource_id(endpoint: str, variant: str) -> str:
     return f"endpoint/{endpoint}/variant/{variant}"
+
+
+def raised_count(count: int, increase: dict[str, int]) -> int:
+    """An instance count after the precautionary raise (CapacityIncrease: Add instances or Percent more)."""
+    if "Add" in increase:
+        return count + increase["Add"]
+    return math.ceil(count * (100 + increase["Percent"]) / 100)
 
 
 def capture(endpoint: str, variant_names: Iterable[str]) -> dict[str, Any]:
