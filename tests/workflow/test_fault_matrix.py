@@ -23,7 +23,15 @@ import pytest
 
 from offline import emulation
 from offline.runner import LocalRunner
-from offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_endpoint, endpoint_state, scaling_state
+from offline.scenario import (
+    ScalingSpec,
+    VariantSpec,
+    approved_model_package,
+    attach_scaling,
+    create_endpoint,
+    endpoint_state,
+    scaling_state,
+)
 from updater import store
 
 ENDPOINT = "churn-prod"
@@ -49,6 +57,7 @@ class Step:
 
 
 STEPS = (
+    Step("CreateModel", "create_model", "sagemaker", "CreateModel", "ThrottlingException"),
     Step("DeregisterScaling", "deregister_scaling", "application-autoscaling", "DeregisterScalableTarget",
          "ConcurrentUpdateException"),
     Step("RaiseCapacity", "raise_capacity", "sagemaker", "UpdateEndpointWeightsAndCapacities", "ThrottlingException"),
@@ -117,6 +126,11 @@ def test_fault_matrix_cell(runner: LocalRunner, step: Step, fault: str, fault_ma
     before = scaling_state(ENDPOINT)
     emulation.configure_update(ENDPOINT, seconds=0.3)
     emulation.configure_capacity_change(ENDPOINT, seconds=0)
+    request: dict[str, Any] = REQUEST
+    if step.name == "CreateModel":  # the step runs for a model package only
+        package = approved_model_package("churn-models")
+        request = {**{k: v for k, v in REQUEST.items() if k != "VariantChanges"},
+                   "ModelPackage": {"ModelPackageArn": package, "VariantName": "AllTraffic"}}
     execution: list[str] = []
     if step.wait_state is not None and fault in ("stopped", "timed out"):
         action = None
@@ -125,7 +139,7 @@ def test_fault_matrix_cell(runner: LocalRunner, step: Step, fault: str, fault_ma
         action = "armed"
 
     # When the update runs (and, for a polling step, is stopped or times out while it waits)
-    execution.append(runner.start(REQUEST))
+    execution.append(runner.start(request))
     if action is None:
         assert step.wait_state is not None
         runner.wait_for_state(execution[0], step.wait_state)
