@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="concurrent executions per run")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    # The functions' metrics are CloudWatch embedded-metric lines on stdout; they would interleave with the table.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     if str(LAMBDAS_DIR) not in sys.path:
         sys.path.insert(0, str(LAMBDAS_DIR))

@@ -218,6 +218,12 @@ IMPLIED_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType({
     "dynamodb:TransactWriteItems": frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem"}),
 })
 
+_PASS_ROLE_TO_SAGEMAKER = Grant(
+    actions=("iam:PassRole",),
+    resources=(ROLE,),
+    conditions=MappingProxyType({"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
+)
+
 _RESTORE = (
     Grant(
         actions=(
@@ -289,11 +295,7 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             Grant(actions=("sagemaker:DescribeEndpointConfig",), resources=(ENDPOINT_CONFIG,)),
             Grant(actions=("sagemaker:DescribeModel", "sagemaker:CreateModel"), resources=(MODEL,)),
             # The current model's execution role, handed to the new model: only to SageMaker.
-            Grant(
-                actions=("iam:PassRole",),
-                resources=(ROLE,),
-                conditions=MappingProxyType({"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
-            ),
+            _PASS_ROLE_TO_SAGEMAKER,
             _WRITE_RECORDS,
         ),
         "create_endpoint_config": (
@@ -305,11 +307,7 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
                 resources=(NEW_ENDPOINT_CONFIG,),
             ),
             # A copied config may name an ExecutionRoleArn; it can only be handed to SageMaker.
-            Grant(
-                actions=("iam:PassRole",),
-                resources=(ROLE,),
-                conditions=MappingProxyType({"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
-            ),
+            _PASS_ROLE_TO_SAGEMAKER,
             _WRITE_RECORDS,
         ),
         "update_endpoint": (

@@ -145,17 +145,21 @@ class EndpointUpdateWorkflow(Construct):
 
     def _notify_ended_executions(self) -> None:
         """Every execution that ends, whatever its outcome, gets its message on the topic."""
-        self.notify_rule = events.Rule(
-            self, "NotifyEndedExecutions",
-            description="Publish the end-of-update message of every endpoint update.",
+        self.notify_rule = self._on_ended_executions(
+            "NotifyEndedExecutions", "Publish the end-of-update message of every endpoint update.",
+            settings.ENDED_STATUSES, self.functions["notify_update"])
+
+    def _on_ended_executions(self, rule_id: str, description: str, statuses: tuple[str, ...],
+                             function: lambda_.Function) -> events.Rule:
+        """A rule that invokes `function` with the state machine's "Execution Status Change" events."""
+        return events.Rule(
+            self, rule_id, description=description,
             event_pattern=events.EventPattern(
                 source=["aws.states"],
                 detail_type=["Step Functions Execution Status Change"],
-                detail={"status": list(settings.ENDED_STATUSES),
-                        "stateMachineArn": [self.state_machine.state_machine_arn]},
+                detail={"status": list(statuses), "stateMachineArn": [self.state_machine.state_machine_arn]},
             ),
-            targets=[targets.LambdaFunction(self.functions["notify_update"], retry_attempts=185,
-                                            max_event_age=Duration.hours(24),
+            targets=[targets.LambdaFunction(function, retry_attempts=185, max_event_age=Duration.hours(24),
                                             dead_letter_queue=self.undelivered_events)],
         )
 
@@ -172,18 +176,9 @@ class EndpointUpdateWorkflow(Construct):
                         "This queue is itself a dead-letter queue: the stack's rules send it the events they could "
                         "not deliver to their functions.")
         recovery.configure_async_invoke(retry_attempts=2, max_event_age=Duration.hours(6))
-        self.recovery_rule = events.Rule(
-            self, "RecoverEndedExecutions",
-            description="Restore the scaling of an endpoint update that ended without restoring it.",
-            event_pattern=events.EventPattern(
-                source=["aws.states"],
-                detail_type=["Step Functions Execution Status Change"],
-                detail={"status": list(settings.RECOVERED_STATUSES),
-                        "stateMachineArn": [self.state_machine.state_machine_arn]},
-            ),
-            targets=[targets.LambdaFunction(recovery, retry_attempts=185, max_event_age=Duration.hours(24),
-                                            dead_letter_queue=self.undelivered_events)],
-        )
+        self.recovery_rule = self._on_ended_executions(
+            "RecoverEndedExecutions", "Restore the scaling of an endpoint update that ended without restoring it.",
+            settings.RECOVERED_STATUSES, recovery)
 
 
 def _task_function(

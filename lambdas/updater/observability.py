@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,8 @@ logger = Logger(service=SERVICE)
 with botocore_session_shared():
     tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+# A counting step that fails, or a dry run, publishes no metric: that is expected, not worth a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 Handler = Callable[[dict[str, Any], Any], Any]
 Step = Callable[[dict[str, Any]], Any]
