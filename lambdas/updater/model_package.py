@@ -49,6 +49,16 @@ def check(request: Request) -> None:
         raise InvalidInput(f"ModelPackage.ModelPackageArn: {arn} is {status}; only {APPROVED} packages are deployed")
 
 
+def check_variant(request: Request, config: dict[str, Any]) -> None:
+    """Refuse a package meant for a variant the endpoint does not have (only production variants serve it)."""
+    if request.ModelPackage is None:
+        return
+    names = [v["VariantName"] for v in config.get("ProductionVariants") or []]
+    if request.ModelPackage["VariantName"] not in names:
+        raise InvalidInput(f"ModelPackage.VariantName: {request.ModelPackage['VariantName']!r} is not one of the "
+                           f"endpoint's production variants: {', '.join(names)}")
+
+
 def create(package_arn: str, current_model: str) -> str:
     """Create the package's Model like `current_model`; a Model already made from this package is reused."""
     sagemaker = client("sagemaker")

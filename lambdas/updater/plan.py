@@ -41,6 +41,7 @@ def survey(request: Request) -> Survey:
     if status != IN_SERVICE:
         raise EndpointNotInService(f"endpoint {name} is {status}; it must be InService before an update starts")
     config = client("sagemaker").describe_endpoint_config(EndpointConfigName=description["EndpointConfigName"])
+    model_package.check_variant(request, config)
     problems = endpoint_config.check_changes(name, config, request.VariantChanges, request.DeploymentConfig)
     if problems:
         raise InvalidInput("invalid input: " + "; ".join(problems))

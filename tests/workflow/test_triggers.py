@@ -80,6 +80,17 @@ def test_a_package_not_approved_is_refused_before_anything_changes(deploying: Lo
     assert scaling_state(ENDPOINT) == before and variant_model() == "churn-v7"
 
 
+def test_a_package_for_a_variant_the_endpoint_lacks_is_refused_naming_the_field(deploying: LocalRunner) -> None:
+    create_endpoint(ENDPOINT, (VariantSpec(count=2),))
+    package = approved_model_package(GROUP)
+    execution = deploying.run({"EndpointName": ENDPOINT, "PollIntervalSeconds": 1,
+                               "ModelPackage": {"ModelPackageArn": package, "VariantName": "Shadow"}})
+    assert execution.error == "InvalidInput"
+    assert "ModelPackage.VariantName: 'Shadow' is not one of the endpoint's production variants: AllTraffic" \
+        in execution.cause
+    assert variant_model() == "churn-v7"
+
+
 def test_an_approval_in_a_group_this_stack_does_not_deploy_starts_nothing(deploying: LocalRunner) -> None:
     create_endpoint(ENDPOINT, (VariantSpec(count=2),))
     event = package_state_change_event(approved_model_package("fraud-models"))
