@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEFINITION_PATH = Path(__file__).with_name("endpoint_update.asl.json")
 
@@ -65,6 +66,15 @@ EVENT_FUNCTIONS: tuple[TaskFunction, ...] = (
     TaskFunction("NotifyUpdate", "notify_update",
                  "Publish the end-of-update message: endpoint, old and new config, outcome, reason, link."),
 )
+
+
+def all_states(states: dict[str, Any]) -> dict[str, Any]:
+    """Every state by name, those inside Parallel branches included."""
+    found = dict(states)
+    for state in states.values():
+        for branch in state.get("Branches", []):
+            found.update(all_states(branch["States"]))
+    return found
 
 
 def read_definition() -> str:

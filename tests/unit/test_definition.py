@@ -5,18 +5,10 @@ from typing import Any
 
 import pytest
 
-from statemachine import TASK_FUNCTIONS, placeholders, read_definition, render
+from statemachine import TASK_FUNCTIONS, all_states, placeholders, read_definition, render
 
 LAMBDA_SERVICE_ERRORS = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                          "Lambda.ClientExecutionTimeoutException"}
-
-
-def all_states(states: dict[str, Any]) -> dict[str, Any]:
-    found = dict(states)
-    for state in states.values():
-        for branch in state.get("Branches", []):
-            found.update(all_states(branch["States"]))
-    return found
 
 
 @pytest.fixture(scope="module")

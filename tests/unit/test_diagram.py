@@ -5,17 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from statemachine import diagram, read_definition
+from statemachine import all_states, diagram, read_definition
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-
-
-def all_states(states: dict) -> dict:
-    found = dict(states)
-    for state in states.values():
-        for branch in state.get("Branches", []):
-            found.update(all_states(branch["States"]))
-    return found
 
 
 def test_the_readme_diagram_is_what_the_script_generates_now() -> None:
