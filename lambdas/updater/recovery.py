@@ -39,7 +39,9 @@ def restore_verified(endpoint: str, snapshot: dict[str, Any],
             with translated_errors():
                 result = scaling.restore(endpoint, snapshot)
                 changes += result.changes
-                problems = scaling.differences(endpoint, snapshot, result.policy_arns)
+                # A restore that changed nothing has just read the live state: no need to read it again.
+                problems = scaling.differences(endpoint, snapshot, result.policy_arns,
+                                               None if result.changes else result.live)
         except AwsRequestFailed as error:
             problems = [str(error)]
         if not problems:

@@ -126,6 +126,8 @@ class Restored:
 
     policy_arns: dict[str, str] = field(default_factory=dict)
     changes: list[str] = field(default_factory=list)
+    live: dict[str, Any] | None = None
+    """The configuration as read before the restore wrote anything; still current when nothing changed."""
 
 
 def restore(endpoint: str, snapshot: dict[str, Any]) -> Restored:
@@ -135,7 +137,7 @@ def restore(endpoint: str, snapshot: dict[str, Any]) -> Restored:
         return Restored()
     live = capture(endpoint, variant_names(snapshot))
     autoscaling = client(_AUTOSCALING)
-    result = Restored()
+    result = Restored(live=live)
     live_targets = {_target_key(t): t for t in live["Targets"]}
     for target in snapshot["Targets"]:
         if live_targets.get(_target_key(target)) != target:
@@ -169,15 +171,18 @@ def expected_alarms(snapshot: dict[str, Any], new_arns: dict[str, str]) -> list[
             for alarm in snapshot["Alarms"]]
 
 
-def differences(endpoint: str, snapshot: dict[str, Any], new_arns: dict[str, str]) -> list[str]:
+def differences(endpoint: str, snapshot: dict[str, Any], new_arns: dict[str, str],
+                live: dict[str, Any] | None = None) -> list[str]:
     """What the live configuration lacks or has otherwise than the snapshot (empty when restored).
 
-    The live state is read with the same `capture`, so both sides are ordered and normalised alike;
-    the alarms it finds are those the live step policies list, so an alarm left unpointed is missed.
+    The live state is read with the same `capture` (unless a `live` read since the last change is given),
+    so both sides are ordered and normalised alike; the alarms it finds are those the live step policies
+    list, so an alarm left unpointed is missed.
     """
     if not snapshot["Targets"]:
         return []
-    live = capture(endpoint, variant_names(snapshot))
+    if live is None:
+        live = capture(endpoint, variant_names(snapshot))
     expected = {**snapshot, "Policies": [p["Definition"] for p in snapshot["Policies"]],
                 "Alarms": expected_alarms(snapshot, new_arns)}
     actual = {**live, "Policies": [p["Definition"] for p in live["Policies"]]}
