@@ -34,6 +34,9 @@ from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.botocore_stubber import BotocoreStubber
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped, ProgramTimedOut
+from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from offline import emulation
 from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition, render
@@ -53,6 +56,9 @@ TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 # The statuses the stack's recovery rule matches ("Step Functions Execution Status Change" events).
 RECOVERED = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
 ALL_FUNCTIONS = TASK_FUNCTIONS + EVENT_FUNCTIONS
+# How long a runner that exits waits for each interpreter thread of a stopped execution to end (the step
+# it is running finishes first).
+THREAD_JOIN_SECONDS = 60.0
 
 
 @dataclass
@@ -132,6 +138,7 @@ class LocalRunner:
         self.state_machine_arn = ""
         self._recoveries: dict[str, Any] = {}
         self._notified: set[str] = set()
+        self._first_thread = len(TMP_THREADS)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def __enter__(self) -> LocalRunner:
@@ -164,6 +171,7 @@ class LocalRunner:
         self._stack.enter_context(_patched(LambdaBackend, "invoke", self._invoke))
         self._stack.enter_context(_patched(LambdaSimpleBackend, "invoke", self._invoke))
         self._stack.enter_context(_patched(BotocoreStubber, "__call__", self._recording(BotocoreStubber.__call__)))
+        self._stack.enter_context(_patched(Environment, "set_error", _kept_once_stopped(Environment.set_error)))
         self._deploy()
 
     def _deploy(self) -> None:
@@ -273,6 +281,7 @@ class LocalRunner:
         return self.wait(self.start(workflow_input, name), timeout)
 
     def stop(self, execution_arn: str) -> None:
+        self._environment_of(execution_arn)
         self.sfn.stop_execution(executionArn=execution_arn, error="Stopped", cause="stopped by the local runner")
 
     def time_out(self, execution_arn: str) -> None:
@@ -282,15 +291,29 @@ class LocalRunner:
         path it takes when that time has passed (`Environment.set_timed_out`): the execution ends TIMED_OUT
         and, as on AWS, no Catch runs.
         """
+        self._environment_of(execution_arn).set_timed_out()
+
+    def _environment_of(self, execution_arn: str, timeout: float = 30.0) -> Any:
+        """The interpreter's environment of a started execution.
+
+        moto's interpreter creates it in the execution's own thread, a moment after StartExecution has
+        returned; a stop or a timeout set before then would be lost (moto's StopExecution fails on it and
+        the execution runs on), so this waits for it.
+        """
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-        account = execution_arn.split(":")[4]
-        backend = stepfunctions_parser_backends[account][self.region]
-        for execution in backend._get_executions():
-            if execution.exec_arn == execution_arn:
-                execution.exec_worker.env.set_timed_out()
-                return
-        raise LookupError(f"no execution {execution_arn}")
+        backend = stepfunctions_parser_backends[execution_arn.split(":")[4]][self.region]
+        deadline = time.monotonic() + timeout
+        while True:
+            execution = next((e for e in backend._get_executions() if e.exec_arn == execution_arn), None)
+            if execution is None:
+                raise LookupError(f"no execution {execution_arn}")
+            worker = execution.exec_worker
+            if worker is not None and worker.env is not None:
+                return worker.env
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {execution_arn} has not begun after {timeout} s")
+            time.sleep(0.005)
 
     def status_change_event(self, execution_arn: str) -> dict[str, Any]:
         """The "Step Functions Execution Status Change" event EventBridge sends for the execution now."""
@@ -320,13 +343,22 @@ class LocalRunner:
         return payload
 
     def _stop_running_executions(self) -> None:
+        """Stop what still runs, and wait for the interpreter's threads to end.
+
+        A thread left running would go on invoking the functions, and write into the next runner's
+        emulated account (moto's backends are process-wide).
+        """
         if not self.state_machine_arn:
             return
         pages = self.sfn.get_paginator("list_executions").paginate(
             stateMachineArn=self.state_machine_arn, statusFilter="RUNNING")
         for execution in (e for page in pages for e in page["executions"]):
-            with contextlib.suppress(Exception):
-                self.stop(execution["executionArn"])
+            self.stop(execution["executionArn"])
+        for thread in TMP_THREADS[self._first_thread:]:
+            thread.join(timeout=THREAD_JOIN_SECONDS)
+            if thread.is_alive():
+                raise RuntimeError(f"an interpreter thread ({thread.name}) still runs {THREAD_JOIN_SECONDS} s "
+                                   "after its execution was stopped")
 
     # -- fault injection ---------------------------------------------------------------------------
     def crash(self, folder: str, exception: Exception | None = None, times: int = 1) -> None:
@@ -425,6 +457,25 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _kept_once_stopped(set_error: Callable[..., None]) -> Callable[..., None]:
+    """An execution stopped (StopExecution) or timed out keeps that status.
+
+    On AWS an execution ends ABORTED once StopExecution has stopped it, and TIMED_OUT once it reached its
+    TimeoutSeconds; neither changes afterwards (StopExecution, DescribeExecution `status`:
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html,
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html). moto's
+    interpreter lets an error raised afterwards by the step that was running (for example a stop landing
+    while a Task state is being set up) turn it into FAILED.
+    """
+    def guarded(environment: Environment, error: Any) -> None:
+        with environment._state_mutex:
+            if isinstance(environment.program_state(), ProgramStopped | ProgramTimedOut):
+                return
+            set_error(environment, error)
+
+    return guarded
 
 
 @contextlib.contextmanager
