@@ -41,11 +41,9 @@ def restore_endpoint(endpoint: str, execution_arn: str | None = None, force: boo
         target = execution_arn or lock.unrestored or lock.last
         if target is None:
             raise Refused(f"no update of endpoint {endpoint} is recorded in table {store.table_name()}")
-        if lock.holder is not None and not force:
-            status = client("stepfunctions").describe_execution(executionArn=lock.holder)["status"]
-            if status == store.RUNNING:
-                raise Refused(f"execution {lock.holder} is updating endpoint {endpoint}; stop it (its recovery "
-                              "restores the scaling) or pass --force")
+        if lock.holder is not None and not force and store.execution_status(lock.holder) == store.RUNNING:
+            raise Refused(f"execution {lock.holder} is updating endpoint {endpoint}; stop it (its recovery "
+                          "restores the scaling) or pass --force")
         if lock.holder is not None and lock.holder != target:
             store.release(endpoint, lock.holder, restored=False)
         restored = recovery.restore_and_release(endpoint, target, "Restored by hand",

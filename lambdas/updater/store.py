@@ -34,6 +34,9 @@ DEFAULT_RETENTION_DAYS = 90
 # DynamoDB's item limit is 400 KB; the rest of the record stays well under the margin kept here.
 SNAPSHOT_LIMIT_BYTES = 350 * 1024
 RUNNING = "RUNNING"
+# What `check_free` is told of a holder that DescribeExecution does not know (ExecutionDoesNotExist): for
+# example an execution of a state machine since deleted and deployed again. It is not running.
+GONE = "GONE"
 
 
 def table_name() -> str:
@@ -84,15 +87,25 @@ def holds(endpoint: str, execution_arn: str) -> bool:
     return read_lock(endpoint).holder == execution_arn
 
 
-def check_free(endpoint: str, execution_arn: str, status_of: Any) -> str | None:
+def execution_status(execution_arn: str) -> str:
+    """The execution's status (DescribeExecution), or GONE when Step Functions no longer knows it."""
+    try:
+        return str(client("stepfunctions").describe_execution(executionArn=execution_arn)["status"])
+    except ClientError as error:
+        if error_code(error) == "ExecutionDoesNotExist":
+            return GONE
+        raise
+
+
+def check_free(endpoint: str, execution_arn: str) -> str | None:
     """Fail fast when the endpoint is busy. Returns the ARN of a holder that is no longer running (its lock
-    may be taken over), or None. `status_of(arn)` gives an execution's status (DescribeExecution)."""
+    may be taken over), or None."""
     lock = read_lock(endpoint)
     if lock.unrestored and lock.unrestored != execution_arn and lock.unrestored != lock.holder:
         raise ScalingRestorePending(_pending_message(endpoint, lock.unrestored))
     if lock.holder is None or lock.holder == execution_arn:
         return None
-    status = status_of(lock.holder)
+    status = execution_status(lock.holder)
     if status == RUNNING:
         raise EndpointUpdateInProgress(f"endpoint {endpoint} is being updated by execution {lock.holder}; "
                                        "start this update again when that one has finished")
@@ -102,7 +115,7 @@ def check_free(endpoint: str, execution_arn: str, status_of: Any) -> str | None:
 
 
 def _pending_message(endpoint: str, execution_arn: str, status: str | None = None) -> str:
-    ended = f" ended {status} and" if status else ""
+    ended = " no longer exists and" if status == GONE else f" ended {status} and" if status else ""
     return (f"the scaling of endpoint {endpoint} was deregistered by execution {execution_arn}, which{ended} has "
             f"not restored it; restore it first: endpoint-updater restore --endpoint {endpoint} (or python -m "
             f"ops.restore_scaling --endpoint {endpoint})")

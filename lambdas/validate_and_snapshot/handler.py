@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 from updater import endpoint_config, model_package, plan, scaling, store
-from updater.aws import client
 from updater.endpoint import variants
 from updater.errors import EndpointUpdateInProgress, ScalingRestorePending
 from updater.observability import logger, task_handler, update_started
@@ -27,13 +26,13 @@ def validate_and_snapshot(event: dict[str, Any]) -> dict[str, Any]:
     new_config_name = endpoint_config.new_config_name(name, execution["Id"], execution["StartTime"])
     if request.DryRun:
         try:
-            store.check_free(name, execution["Id"], execution_status)
+            store.check_free(name, execution["Id"])
         except (EndpointUpdateInProgress, ScalingRestorePending) as busy:
             return {"ExecutionId": execution["Id"], "Request": request.to_dict(), "Plan": plan.refused(request, busy)}
         return {"ExecutionId": execution["Id"], "Request": request.to_dict(),
                 "Plan": plan.dry_run(request, new_config_name)}
 
-    stale_holder = store.check_free(name, execution["Id"], execution_status)
+    stale_holder = store.check_free(name, execution["Id"])
     found = plan.survey(request)
     description, snapshot = found.description, found.snapshot
     store.acquire(name, execution["Id"], stale_holder, snapshot=snapshot, record={
@@ -58,10 +57,6 @@ def validate_and_snapshot(event: dict[str, Any]) -> dict[str, Any]:
         "ScalableTargets": snapshot["Targets"],
         "Scaling": scaling.counts(snapshot),
     }
-
-
-def execution_status(execution_arn: str) -> str:
-    return str(client("stepfunctions").describe_execution(executionArn=execution_arn)["status"])
 
 
 handler = task_handler(validate_and_snapshot, count=update_started)

@@ -192,6 +192,29 @@ def test_a_lock_held_by_an_execution_no_longer_running_with_its_scaling_restored
     assert released(store.read_lock(ENDPOINT))
 
 
+def test_a_lock_held_by_an_execution_that_no_longer_exists_is_taken_over_once_its_scaling_is_restored(
+        runner: LocalRunner) -> None:
+    # Given a lock left by an execution DescribeExecution no longer knows (a state machine deleted and
+    # deployed again), whose scaling was never restored
+    _, before = autoscaled()
+    gone = runner.state_machine_arn.replace(":stateMachine:", ":execution:") + ":deleted-long-ago"
+    lock = boto3.client("dynamodb")
+    lock.put_item(TableName="endpoint-updater-updates",
+                  Item={**store.lock_key(ENDPOINT), "Holder": {"S": gone}, "Unrestored": {"S": gone}})
+    # When an update starts, Then it is refused until the scaling is restored, naming the execution
+    refused = runner.run(REQUEST)
+    assert refused.error == "ScalingRestorePending", refused.cause
+    assert f"{gone}, which no longer exists and has not restored it" in refused.cause
+    assert scaling_state(ENDPOINT) == before
+    # When its scaling has been restored (by an operator), Then the next update takes the lock over
+    lock.update_item(TableName="endpoint-updater-updates", Key=store.lock_key(ENDPOINT),
+                     UpdateExpression="REMOVE Unrestored")
+    again = runner.run(REQUEST)
+    assert again.status == "SUCCEEDED", again.cause
+    assert scaling_state(ENDPOINT) == before
+    assert released(store.read_lock(ENDPOINT))
+
+
 def test_the_update_record_keeps_the_progress_and_the_outcome(runner: LocalRunner) -> None:
     old_config, _ = autoscaled()
     execution = runner.run({**REQUEST, "CapacityIncrease": {"Add": 1}})
