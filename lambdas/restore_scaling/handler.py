@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from updater import store
 from updater.endpoint import describe_endpoint
-from updater.errors import UpdaterError
+from updater.errors import LockLost, UpdaterError
 from updater.observability import task_handler, update_finished
 from updater.recovery import restore_and_release
 
@@ -19,11 +20,36 @@ def restore_scaling(event: dict[str, Any]) -> dict[str, Any]:
     name = event["Request"]["EndpointName"]
     failure = _failure_reason(event["Error"]) if "Error" in event else None
     outcome = "Succeeded" if failure is None else f"Failed: {event['Error'].get('Error') or 'UpdateFailed'}"
-    restore_and_release(name, event["ExecutionId"], outcome, failure)
     restored = event["Scaling"]
+    lock = store.read_lock(name)
+    if event["ExecutionId"] in (lock.holder, lock.unrestored):
+        restore_and_release(name, event["ExecutionId"], outcome, failure)
+    else:
+        refusal = _already_restored(name, event["ExecutionId"], outcome, lock)
+        if refusal is not None:
+            cause = refusal if failure is None else \
+                f"{refusal}. The update itself had failed: {failure or event['Error'].get('Error')}"
+            return {"Restored": restored, "Failure": {"Error": LockLost.__name__, "Cause": cause}}
     if failure is not None:
         return {"Restored": restored, "Failure": _failure(event, failure, restored)}
     return {"Restored": restored, "Summary": _summary(event, restored)}
+
+
+def _already_restored(endpoint: str, execution_arn: str, outcome: str, lock: store.Lock) -> str | None:
+    """Why this execution, which neither holds the endpoint's lock nor owes its restore any more, must
+    change nothing; None when its snapshot was restored by this step itself, on an attempt whose answer was
+    lost (the restore was verified then).
+
+    Otherwise the recovery or the break-glass restore put it back after the execution was stopped or timed
+    out: this is a late attempt, or a redriven execution, and the endpoint may belong to another update by
+    now. Writing the old snapshot again would fight that update.
+    """
+    record = store.read_update(endpoint, execution_arn)
+    if record.get("Outcome") == outcome and "ScalingRestoredAt" in record:
+        return None
+    now = f"execution {lock.holder} holds it now" if lock.holder else "no update holds it now"
+    return (f"the scaling this execution captured was already restored ({record.get('Outcome', 'no outcome')}) "
+            f"and the lock of endpoint {endpoint} released; {now}. Nothing was changed")
 
 
 def _failure_reason(error: dict[str, Any]) -> str:

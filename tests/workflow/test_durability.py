@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 from typing import Any
@@ -123,6 +124,54 @@ def test_the_restore_run_twice_changes_nothing_the_second_time(runner: LocalRunn
     assert [c for c in writes(runner, "restore_scaling") if not c.startswith("dynamodb")] == []
     assert writes(runner, "recover_scaling") == []
     assert scaling_state(ENDPOINT) == before
+
+
+def test_a_late_restore_of_an_execution_already_recovered_leaves_the_next_update_alone(runner: LocalRunner) -> None:
+    # Given an update stopped while waiting, and recovered
+    _, before = autoscaled()
+    emulation.configure_update(ENDPOINT, seconds=1)
+    stopped = runner.start(REQUEST, name="stopped")
+    runner.wait_for_state(stopped, "WaitBeforeFirstPoll")
+    runner.stop(stopped)
+    assert runner.wait(stopped).recovery["Recovered"] is True
+    time.sleep(1.2)  # the update SageMaker accepted has finished
+    # And the next update, which holds the endpoint and has deregistered its scaling
+    following = runner.start({**REQUEST, "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v9"}]},
+                             name="following")
+    runner.wait_for_state(following, "WaitBeforeFirstPoll")
+    during = scaling_state(ENDPOINT)
+    assert during != before
+    # When the stopped execution's restore step runs after all (a late attempt, or the execution redriven)
+    state = {"ExecutionId": stopped, "Request": {**REQUEST, "TimeoutSeconds": 3600}, "Scaling": {}, "Endpoint": {},
+             "Deadline": "2026-11-27T02:00:00+00:00",
+             "Error": {"Error": "EndpointUpdateTimedOut", "Cause": "the endpoint was still updating"}}
+    answer = runner.deliver("restore_scaling", state)
+    # Then it changes nothing, and says why: its scaling was already restored and the endpoint is taken
+    assert answer["Failure"]["Error"] == "LockLost"
+    assert f"execution {following} holds it now" in answer["Failure"]["Cause"]
+    assert answer["Failure"]["Cause"].endswith("The update itself had failed: the endpoint was still updating")
+    assert scaling_state(ENDPOINT) == during
+    assert store.read_lock(ENDPOINT).holder == following
+    # And the next update ends as if nothing had happened
+    assert runner.wait(following).status == "SUCCEEDED"
+    assert scaling_state(ENDPOINT) == before
+
+
+def test_a_restore_whose_answer_was_lost_is_retried_and_the_update_succeeds(runner: LocalRunner) -> None:
+    # Given the restore step's first attempt restores and releases, then its answer is lost
+    _, before = autoscaled()
+
+    def restore_then_lose_the_answer(event: dict[str, Any]) -> None:
+        importlib.import_module("restore_scaling.handler").restore_scaling(event)
+        raise ConnectionResetError("the answer of the restore step was lost")
+
+    runner.before_invoke("restore_scaling", restore_then_lose_the_answer)
+    # When the update runs, Then the retried attempt recognises its own restore and the update succeeds
+    done = runner.run(REQUEST)
+    assert done.status == "SUCCEEDED", done.cause
+    assert done.output["ScalingRestored"]["Targets"] == 1
+    assert scaling_state(ENDPOINT) == before
+    assert released(store.read_lock(ENDPOINT))
 
 
 def test_a_restore_that_keeps_failing_fails_the_update_with_the_calls_to_make_by_hand(runner: LocalRunner) -> None:
