@@ -1,15 +1,22 @@
-"""Alarms on the workflow's executions, sent to the notification topic.
+"""Alarms on the workflow's executions and on what runs around them, sent to the notification topic.
 
 A Catch never runs when an execution is stopped or reaches the state machine's own timeout, so aborted
-and timed-out executions may leave an endpoint deregistered: they alarm as loudly as failures.
+and timed-out executions alarm as loudly as failures. The functions EventBridge invokes (the recovery, the
+start of triggered updates, the end-of-update message) run asynchronously: when one still fails after
+Lambda's retries, its event is dropped, so each one's errors alarm too, and so do events the rules could
+not deliver at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -17,11 +24,30 @@ from constructs import Construct
 EXECUTION_ALARMS: dict[str, str] = {
     "ExecutionsFailed": "An endpoint update failed. The execution's error and cause say what happened and "
     "whether the scaling was restored.",
-    "ExecutionsTimedOut": "An endpoint update reached the state machine's own timeout: the scaling was NOT "
-    "restored by the workflow; restore it from the ValidateAndSnapshot output.",
-    "ExecutionsAborted": "An endpoint update was stopped: the scaling was NOT restored by the workflow; restore "
-    "it from the ValidateAndSnapshot output.",
+    "ExecutionsTimedOut": "An endpoint update reached the state machine's own timeout. Its RestoreScaling step "
+    "did not run: the recovery function restores the scaling from the updates table (its own alarm fires if "
+    "it cannot).",
+    "ExecutionsAborted": "An endpoint update was stopped. Its RestoreScaling step did not run: the recovery "
+    "function restores the scaling from the updates table (its own alarm fires if it cannot).",
 }
+# Function folder -> (alarm id, what the alarm says) for the functions EventBridge invokes.
+FUNCTION_ALARMS: dict[str, tuple[str, str]] = {
+    "recover_scaling": ("RecoveryFailed", "The recovery of an endpoint update that was stopped, timed out or "
+                        "failed raised an error (Lambda retries it twice). Until a recovery succeeds, that "
+                        "endpoint's scaling may be deregistered and its next update is refused with "
+                        "ScalingRestorePending. The function's log names the endpoint; restore it with "
+                        "endpoint-updater restore --endpoint NAME."),
+    "start_update": ("TriggerFailed", "A triggering event (an update requested, a model package approved) "
+                     "raised an error in the start function (Lambda retries it twice): that update may not "
+                     "have started. The function's log says why; send the event again or start the update "
+                     "by hand."),
+    "notify_update": ("NotificationFailed", "The end-of-update message of an endpoint update could not be "
+                      "published (Lambda retries it twice). The execution's status and the updates table "
+                      "still say how the update ended."),
+}
+UNDELIVERED_EVENTS = ("EventsUndelivered", "EventBridge could not deliver an event to one of the stack's "
+                      "functions, and put it in the UndeliveredEvents queue: a recovery, a triggered update "
+                      "or a message did not happen. Read the message in the queue and act on it.")
 PERIOD = Duration.minutes(5)
 
 
@@ -29,21 +55,39 @@ class Monitoring(Construct):
     """One alarm per execution outcome that needs a person, each notifying the topic."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine, topic: sns.ITopic
+        self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine, topic: sns.ITopic,
+        functions: Mapping[str, lambda_.IFunction] | None = None, undelivered_events: sqs.IQueue | None = None,
     ) -> None:
+        """`functions` (by folder, as `EndpointUpdateWorkflow.functions`) and `undelivered_events` (its
+        `undelivered_events` queue) add the alarms on what runs around the executions."""
         super().__init__(scope, construct_id)
+        self._topic = topic
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         for metric_name, description in EXECUTION_ALARMS.items():
-            alarm = cloudwatch.Alarm(
-                self,
-                metric_name,
-                alarm_description=description,
-                metric=state_machine.metric(metric_name, statistic=cloudwatch.Stats.SUM, period=PERIOD),
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                # No executions means nothing went wrong.
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            alarm.add_alarm_action(actions.SnsAction(topic))
-            self.alarms[metric_name] = alarm
+            self._alarm(metric_name, description,
+                        state_machine.metric(metric_name, statistic=cloudwatch.Stats.SUM, period=PERIOD))
+        for folder, function in (functions or {}).items():
+            if folder in FUNCTION_ALARMS:
+                alarm_id, description = FUNCTION_ALARMS[folder]
+                self._alarm(alarm_id, description, function.metric_errors(statistic=cloudwatch.Stats.SUM,
+                                                                          period=PERIOD))
+        if undelivered_events is not None:
+            alarm_id, description = UNDELIVERED_EVENTS
+            self._alarm(alarm_id, description, undelivered_events.metric_approximate_number_of_messages_visible(
+                statistic=cloudwatch.Stats.MAXIMUM, period=PERIOD))
+
+    def _alarm(self, alarm_id: str, description: str, metric: cloudwatch.IMetric) -> None:
+        """Fires on the first occurrence within a period, and notifies the topic."""
+        alarm = cloudwatch.Alarm(
+            self,
+            alarm_id,
+            alarm_description=description,
+            metric=metric,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            # No data means nothing happened, so nothing went wrong.
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(actions.SnsAction(self._topic))
+        self.alarms[alarm_id] = alarm

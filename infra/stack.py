@@ -36,7 +36,8 @@ class EndpointUpdaterStack(Stack):
             ),
         )
         self.monitoring = Monitoring(
-            self, "Monitoring", state_machine=self.workflow.state_machine, topic=self.notifications.topic
+            self, "Monitoring", state_machine=self.workflow.state_machine, topic=self.notifications.topic,
+            functions=self.workflow.functions, undelivered_events=self.workflow.undelivered_events,
         )
         self.triggers = Triggers(
             self, "Triggers", start_function=self.workflow.functions["start_update"],

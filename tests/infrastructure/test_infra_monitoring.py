@@ -1,8 +1,11 @@
-"""The state machine logs every event and traces with X-Ray; failed, timed-out and aborted executions alarm."""
+"""The state machine logs every event and traces with X-Ray; failed, timed-out and aborted executions alarm, and
+so do the functions EventBridge invokes when they fail, and events the rules could not deliver."""
 
 from __future__ import annotations
 
-from synthesized import Template, referenced_id, resources_of_type, state_machine
+from typing import Any
+
+from synthesized import Template, functions_by_folder, referenced_id, resources_of_type, state_machine
 
 
 def _topic_id(template: Template) -> str:
@@ -44,8 +47,9 @@ def test_failed_timed_out_and_aborted_executions_alarm_to_the_topic(template: Te
     machine_id, _ = state_machine(template)
     topic_id = _topic_id(template)
 
-    # When the alarms are read by metric
-    by_metric = {alarm["Properties"]["MetricName"]: alarm["Properties"] for alarm in alarms.values()}
+    # When the alarms on the state machine's metrics are read by metric
+    by_metric = {alarm["Properties"]["MetricName"]: alarm["Properties"] for alarm in alarms.values()
+                 if alarm["Properties"]["Namespace"] == "AWS/States"}
 
     # Then there is one per outcome that needs a person, each on the state machine's AWS/States metric,
     # firing on the first such execution within five minutes and notifying the topic
@@ -58,3 +62,44 @@ def test_failed_timed_out_and_aborted_executions_alarm_to_the_topic(template: Te
         assert alarm["TreatMissingData"] == "notBreaching", metric
         assert alarm["AlarmActions"] == [{"Ref": topic_id}], metric
         assert alarm["AlarmDescription"], metric
+
+
+def _fires_on_the_first_in_five_minutes_to_the_topic(alarm: dict[str, Any], template: Template) -> None:
+    assert (alarm["Period"], alarm["EvaluationPeriods"]) == (300, 1)
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": _topic_id(template)}]
+
+
+def test_each_function_eventbridge_invokes_alarms_on_its_errors(template: Template) -> None:
+    # Given the functions EventBridge invokes (their failures after Lambda's retries are dropped)
+    functions = functions_by_folder(template)
+    invoked_by_rules = {"recover_scaling", "start_update", "notify_update"}
+    # When the alarms on AWS/Lambda Errors are read by the function they watch
+    alarms = [a["Properties"] for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()]
+    watched = {}
+    for alarm in alarms:
+        if alarm["Namespace"] == "AWS/Lambda":
+            assert alarm["MetricName"] == "Errors" and alarm["Statistic"] == "Sum"
+            (dimension,) = alarm["Dimensions"]
+            assert dimension["Name"] == "FunctionName"
+            watched[dimension["Value"]["Ref"]] = alarm
+    # Then each of them, and only them, has one, firing on the first error and saying what to do
+    assert set(watched) == {functions[folder][0] for folder in invoked_by_rules}
+    for alarm in watched.values():
+        _fires_on_the_first_in_five_minutes_to_the_topic(alarm, template)
+    recovery = watched[functions["recover_scaling"][0]]
+    assert "endpoint-updater restore --endpoint" in recovery["AlarmDescription"]
+
+
+def test_an_event_left_in_the_undelivered_events_queue_alarms(template: Template) -> None:
+    # Given the queue the rules send the events they could not deliver
+    (queue_id,) = resources_of_type(template, "AWS::SQS::Queue")
+    # When the alarms on AWS/SQS are read
+    alarms = [a["Properties"] for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+              if a["Properties"]["Namespace"] == "AWS/SQS"]
+    # Then one watches that queue's visible messages
+    (alarm,) = alarms
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible" and alarm["Statistic"] == "Maximum"
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+    _fires_on_the_first_in_five_minutes_to_the_topic(alarm, template)
