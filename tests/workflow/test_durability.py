@@ -40,6 +40,12 @@ def writes(runner: LocalRunner, folder: str) -> list[str]:
             and not call.split(":")[1].startswith(("Describe", "List", "Get"))]
 
 
+def failed_restore_step(execution_arn: str, error: dict[str, str]) -> dict[str, Any]:
+    """The input RestoreScaling gets from the Catch of an update that failed with `error`."""
+    return {"ExecutionId": execution_arn, "Request": {**REQUEST, "TimeoutSeconds": 3600}, "Scaling": {},
+            "Endpoint": {}, "Deadline": "2026-11-27T02:00:00+00:00", "Error": error}
+
+
 def test_two_updates_started_together_one_updates_and_the_other_changes_nothing(runner: LocalRunner) -> None:
     # Given an autoscaled endpoint
     old_config, before = autoscaled()
@@ -117,9 +123,7 @@ def test_the_restore_run_twice_changes_nothing_the_second_time(runner: LocalRunn
     # When the same status-change event arrives again, and the restore step runs again on the same record
     runner.calls.clear()
     assert runner.deliver("recover_scaling", runner.status_change_event(arn))["Recovered"] is False
-    state = {"ExecutionId": arn, "Request": {**REQUEST, "TimeoutSeconds": 3600}, "Scaling": {}, "Endpoint": {},
-             "Deadline": "2026-11-27T02:00:00+00:00", "Error": {"Error": "Stopped"}}
-    runner.deliver("restore_scaling", state)
+    runner.deliver("restore_scaling", failed_restore_step(arn, {"Error": "Stopped"}))
     # Then the second restore reads and compares, and writes nothing to Application Auto Scaling or CloudWatch
     assert [c for c in writes(runner, "restore_scaling") if not c.startswith("dynamodb")] == []
     assert writes(runner, "recover_scaling") == []
@@ -142,10 +146,8 @@ def test_a_late_restore_of_an_execution_already_recovered_leaves_the_next_update
     during = scaling_state(ENDPOINT)
     assert during != before
     # When the stopped execution's restore step runs after all (a late attempt, or the execution redriven)
-    state = {"ExecutionId": stopped, "Request": {**REQUEST, "TimeoutSeconds": 3600}, "Scaling": {}, "Endpoint": {},
-             "Deadline": "2026-11-27T02:00:00+00:00",
-             "Error": {"Error": "EndpointUpdateTimedOut", "Cause": "the endpoint was still updating"}}
-    answer = runner.deliver("restore_scaling", state)
+    answer = runner.deliver("restore_scaling", failed_restore_step(
+        stopped, {"Error": "EndpointUpdateTimedOut", "Cause": "the endpoint was still updating"}))
     # Then it changes nothing, and says why: its scaling was already restored and the endpoint is taken
     assert answer["Failure"]["Error"] == "LockLost"
     assert f"execution {following} holds it now" in answer["Failure"]["Cause"]
