@@ -50,13 +50,14 @@ Faults: :func:`inject_fault` makes the next calls of an operation answer with an
 request-handling layer (``BaseResponse.call_action``), so botocore parses a real ``ClientError`` (codes such
 as ThrottlingException are AWS "Common Errors", valid for every service).
 
-Time is wall clock (``time.monotonic``); endpoint statuses advance lazily whenever an operation looks at the
-endpoint (DescribeEndpoint, ListEndpoints, UpdateEndpoint, UpdateEndpointWeightsAndCapacities,
-RegisterScalableTarget).
+Time is wall clock (``time.monotonic``) unless a test holds it still with :func:`manual_clock`; endpoint
+statuses advance lazily whenever an operation looks at the endpoint (DescribeEndpoint, ListEndpoints,
+UpdateEndpoint, UpdateEndpointWeightsAndCapacities, RegisterScalableTarget).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
@@ -64,7 +65,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,6 +157,42 @@ class _Fault:
 _update_settings: dict[str, _UpdateSetting] = {}
 _capacity_seconds: dict[str, float] = {}
 _faults: dict[tuple[str, str], list[_Fault]] = {}
+
+
+class ManualClock:
+    """A clock that moves only when told to, so a test can look at an endpoint in the middle of an update."""
+
+    def __init__(self) -> None:
+        self._now = time.monotonic()
+
+    def __call__(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("seconds must be >= 0")
+        self._now += seconds
+
+
+_clock: Callable[[], float] = time.monotonic
+
+
+def _now() -> float:
+    return _clock()
+
+
+@contextlib.contextmanager
+def manual_clock() -> Iterator[ManualClock]:
+    """Hold the emulated time still until ``advance``; wall-clock time comes back on exit."""
+    global _clock
+    clock = ManualClock()
+    with _LOCK:
+        _clock = clock
+    try:
+        yield clock
+    finally:
+        with _LOCK:
+            _clock = time.monotonic
 
 
 def reset() -> None:
@@ -287,7 +324,7 @@ class _PendingUpdate:
     shadow_variants: list[dict[str, Any]]
     data_capture: dict[str, Any] | None
     start_time: Any
-    deadline: float | None  # time.monotonic(); None: never ends (outcome "stuck")
+    deadline: float | None  # _now(); None: never ends (outcome "stuck")
     outcome: str
     failure_reason: str | None
 
@@ -397,7 +434,7 @@ def _default_failure_reason(outcome: str, pending: _PendingUpdate) -> str:
 def _advance(backend: Any, endpoint: Any) -> None:
     """Apply whatever has finished by now (lazy wall-clock time)."""
     state = _state(backend, endpoint)
-    now = time.monotonic()
+    now = _now()
     if state.capacity_deadline is not None and state.capacity_deadline <= now:
         for variant in endpoint.production_variants:
             if "DesiredInstanceCount" in variant:
@@ -612,7 +649,7 @@ def _update_endpoint(
             shadow_variants=[_variant_summary(v) for v in request.get("ShadowProductionVariants") or []],
             data_capture=data_capture,
             start_time=utcnow(),
-            deadline=None if setting.outcome == "stuck" else time.monotonic() + setting.seconds,
+            deadline=None if setting.outcome == "stuck" else _now() + setting.seconds,
             outcome=setting.outcome,
             failure_reason=setting.failure_reason,
         )
@@ -661,7 +698,7 @@ def _update_endpoint_weights_and_capacities(
                 variant["DesiredServerlessConfig"].update(serverless)
         seconds = _capacity_seconds.get(endpoint_name, DEFAULT_CAPACITY_SECONDS)
         state = _state(self, endpoint)
-        state.capacity_deadline = time.monotonic() + seconds
+        state.capacity_deadline = _now() + seconds
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = utcnow()
         _advance(self, endpoint)  # seconds == 0 applies at once

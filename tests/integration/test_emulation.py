@@ -147,14 +147,16 @@ def test_a_successful_update_deploys_the_new_config(sm: Any) -> None:
 def test_an_endpoint_never_configured_succeeds_after_half_a_second(sm: Any) -> None:
     create_endpoint(ENDPOINT)
     new = new_config(sm, "churn-prod-config-2", variant(model="churn-v7", count=1))
-    started = time.monotonic()
 
-    sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=new)
-    assert sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "Updating"
-    after = settled(sm)
+    with emulation.manual_clock() as clock:
+        sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=new)
+        clock.advance(emulation.DEFAULT_UPDATE_SECONDS - 0.01)
+        almost = sm.describe_endpoint(EndpointName=ENDPOINT)
+        clock.advance(0.01)
+        after = sm.describe_endpoint(EndpointName=ENDPOINT)
 
+    assert almost["EndpointStatus"] == "Updating"
     assert after["EndpointStatus"] == "InService" and after["EndpointConfigName"] == new
-    assert time.monotonic() - started >= emulation.DEFAULT_UPDATE_SECONDS
 
 
 @pytest.mark.parametrize(
@@ -344,10 +346,13 @@ def test_a_capacity_change_keeps_the_endpoint_updating_then_applies_only_the_cou
     create_endpoint(ENDPOINT, (VariantSpec(count=2, weight=0.6),))
     emulation.configure_capacity_change(ENDPOINT, seconds=0.2)
 
-    sm.update_endpoint_weights_and_capacities(
-        EndpointName=ENDPOINT, DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": 5}])
-    during = sm.describe_endpoint(EndpointName=ENDPOINT)
-    after = settled(sm)
+    with emulation.manual_clock() as clock:
+        sm.update_endpoint_weights_and_capacities(
+            EndpointName=ENDPOINT,
+            DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredInstanceCount": 5}])
+        during = sm.describe_endpoint(EndpointName=ENDPOINT)
+        clock.advance(0.2)
+        after = sm.describe_endpoint(EndpointName=ENDPOINT)
 
     assert during["EndpointStatus"] == "Updating"
     assert during["ProductionVariants"][0]["CurrentInstanceCount"] == 2
@@ -889,13 +894,29 @@ def test_endpoint_state_reports_the_pending_config_and_failure(sm: Any) -> None:
     new = new_config(sm, "churn-prod-config-2", variant(model="churn-v7"))
     emulation.configure_update(ENDPOINT, seconds=0.2, outcome="rollback", failure_reason="health check")
 
-    sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=new)
-    during = endpoint_state(ENDPOINT)
-    settled(sm)
-    after = endpoint_state(ENDPOINT)
+    with emulation.manual_clock() as clock:
+        sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=new)
+        during = endpoint_state(ENDPOINT)
+        clock.advance(0.2)
+        after = endpoint_state(ENDPOINT)
 
     assert (during["EndpointStatus"], during["PendingEndpointConfigName"]) == ("Updating", new)
     assert after == {"EndpointStatus": "InService", "EndpointConfigName": "churn-prod-config-1",
                      "FailureReason": "health check", "PendingEndpointConfigName": None,
                      "Variants": {"AllTraffic": {"CurrentInstanceCount": 2, "DesiredInstanceCount": 2,
                                                  "CurrentWeight": 1.0, "DesiredWeight": 1.0}}}
+
+
+def test_a_manual_clock_holds_an_update_until_advanced_and_wall_time_comes_back_after(sm: Any) -> None:
+    create_endpoint(ENDPOINT)
+    new = new_config(sm, "churn-prod-config-2", variant(model="churn-v7"))
+    emulation.configure_update(ENDPOINT, seconds=FAST)
+
+    with emulation.manual_clock():
+        sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=new)
+        time.sleep(FAST * 4)
+        held = sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"]
+    released = settled(sm)
+
+    assert held == "Updating"
+    assert (released["EndpointStatus"], released["EndpointConfigName"]) == ("InService", new)
