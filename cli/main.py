@@ -44,6 +44,12 @@ class Env:
     def state_machine(self, given: str | None) -> str:
         return self.local_arn or workflow.find_state_machine(self.cloudformation, given)
 
+    def execution_arn(self, execution: str, state_machine_arn: str | None) -> str:
+        """An ARN as it is; a bare name within the state machine, which is looked up only then."""
+        if execution.startswith("arn:"):
+            return execution
+        return workflow.execution_arn(self.state_machine(state_machine_arn), execution)
+
 
 @contextlib.contextmanager
 def environment(local: bool, region: str | None, profile: str | None) -> Iterator[Env]:
@@ -278,8 +284,7 @@ def status(execution: str, state_machine_arn: str | None, as_json: bool, local: 
            profile: str | None) -> int:
     """One execution's status, error and cause, and what it changed. EXECUTION: its ARN or name."""
     with environment(local, region, profile) as env:
-        arn = workflow.resolve_execution(execution, None if execution.startswith("arn:")
-                                         else env.state_machine(state_machine_arn))
+        arn = env.execution_arn(execution, state_machine_arn)
         described = workflow.describe(env.sfn, arn)
     if as_json:
         print_json(described)
@@ -297,8 +302,7 @@ def history(execution: str, state_machine_arn: str | None, as_json: bool, local:
             profile: str | None) -> int:
     """One execution's steps, with timings and failures. EXECUTION: its ARN or name."""
     with environment(local, region, profile) as env:
-        arn = workflow.resolve_execution(execution, None if execution.startswith("arn:")
-                                         else env.state_machine(state_machine_arn))
+        arn = env.execution_arn(execution, state_machine_arn)
         described = workflow.describe(env.sfn, arn)
         steps = workflow.steps(workflow.history(env.sfn, arn))
     origin = steps[0].started if steps else dt.datetime.now(dt.UTC)

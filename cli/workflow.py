@@ -72,15 +72,6 @@ def start(sfn: Any, state_machine_arn: str, name: str, request_json: str) -> dic
             "startDate": _iso(started.get("startDate"))}
 
 
-def resolve_execution(execution: str, state_machine_arn: str | None) -> str:
-    """An ARN as it is; a bare name within the state machine."""
-    if execution.startswith("arn:"):
-        return execution
-    if state_machine_arn is None:
-        raise CliError("give the execution's ARN, or its name with the state machine found", INVALID)
-    return execution_arn(state_machine_arn, execution)
-
-
 def describe(sfn: Any, arn: str) -> dict[str, Any]:
     try:
         described = sfn.describe_execution(executionArn=arn)
