@@ -20,7 +20,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 ## demo: run an update and a failed update against the embedded emulator (no AWS account)
 demo: $(STAMP)
-	$(BIN)/python -m offline.demo
+	$(BIN)/python -m endpoint_updater.offline.demo
 
 ## test: every suite (unit, integration, workflow, infrastructure)
 test: $(STAMP)
@@ -37,7 +37,7 @@ diagram: $(STAMP)
 
 ## schema: ship the published input schema with the functions' shared package
 schema:
-	cp statemachine/input.schema.json lambdas/updater/input.schema.json
+	cp statemachine/input.schema.json endpoint_updater/core/input.schema.json
 
 $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import coldstart, concurrency, package, plot, polling, pricing, update
-from offline import throttling
-from offline.runner import LAMBDAS_DIR
+from endpoint_updater.offline import throttling
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GOAL_COLD_START_RATIO = 1.5
@@ -39,8 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     # The functions' metrics are CloudWatch embedded-metric lines on stdout; they would interleave with the table.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    if str(LAMBDAS_DIR) not in sys.path:
-        sys.path.insert(0, str(LAMBDAS_DIR))
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
     started = time.perf_counter()
 
@@ -61,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     typical = {minutes: update.price(one, settings.MEMORY_MB, cold_total,
                                      polls=polling.detect(default, minutes * 60).polls).to_dict()
                for minutes in TYPICAL_UPDATE_MINUTES}
-    from updater.request import DEFAULT_INITIAL_POLL_DELAY_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS
+    from endpoint_updater.core.request import DEFAULT_INITIAL_POLL_DELAY_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS
     configured = polling.Policy(
         f"project default ({DEFAULT_INITIAL_POLL_DELAY_SECONDS} s, then every {DEFAULT_POLL_INTERVAL_SECONDS} s)",
         DEFAULT_INITIAL_POLL_DELAY_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS)
@@ -138,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     print(render(results, default))
     if default.initial_delay != configured.initial_delay or default.interval != configured.interval:
         print(f"\nNOTE: the simulation now chooses {default.initial_delay} s then every {default.interval} s; "
-              "lambdas/updater/request.py has other defaults.")
+              "endpoint_updater/core/request.py has other defaults.")
     return 0 if all(g["met"] for g in goals) else 1
 
 

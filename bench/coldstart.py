@@ -15,10 +15,10 @@ import statistics
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
-from offline.runner import FUNCTION_ENVIRONMENT, LAMBDAS_DIR
+from endpoint_updater.offline.runner import FUNCTION_ENVIRONMENT
+from infra.settings import REPO_ROOT
 
 REGION = "us-east-1"
 BARE = "bare boto3 handler"
@@ -31,8 +31,8 @@ if folder == "-":
     import boto3
     boto3.client(clients[0])
 else:
-    importlib.import_module(folder + ".handler")
-    from updater import aws
+    importlib.import_module("lambdas." + folder + ".handler")
+    from endpoint_updater.core import aws
     for service in clients:
         aws.client(service)
 print(time.perf_counter() - started, time.process_time() - cpu)
@@ -58,12 +58,12 @@ def _environment() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "POWERTOOLS_"))}
     env.update(FUNCTION_ENVIRONMENT)
     env.update({"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "PYTHONDONTWRITEBYTECODE": "1",
-                "PYTHONPATH": str(LAMBDAS_DIR)})
+                "PYTHONPATH": str(REPO_ROOT)})
     return env
 
 
 def _sample(folder: str, clients: list[str], env: dict[str, str]) -> tuple[float, float]:
-    out = subprocess.run([sys.executable, "-c", _PROBE, folder, ",".join(clients)], env=env, cwd=Path(LAMBDAS_DIR),
+    out = subprocess.run([sys.executable, "-c", _PROBE, folder, ",".join(clients)], env=env, cwd=REPO_ROOT,
                          capture_output=True, text=True, check=True)
     wall, cpu = out.stdout.strip().splitlines()[-1].split()
     return float(wall), float(cpu)

@@ -1,7 +1,7 @@
 """Many endpoints at once: concurrent executions, each on its own endpoint, under emulated throttling.
 
 The Describe calls of SageMaker and Application Auto Scaling go through one token bucket per service
-(offline/throttling.py: 5 requests/s sustained, burst 10, per account and Region). Time is compressed
+(endpoint_updater/offline/throttling.py: 5 requests/s sustained, burst 10, per account and Region). Time is compressed
 (1 s poll interval, 3 s updates, against 28 s and minutes on AWS), so the executions here ask for Describe
 calls roughly 30 times faster than the same number of updates would on AWS: the throttling is far harsher
 than production's at the same rate.
@@ -14,9 +14,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from offline import emulation, throttling
-from offline.runner import LocalRunner
-from offline.scenario import attach_scaling, create_endpoint
+from endpoint_updater.offline import emulation, throttling
+from endpoint_updater.offline.runner import LocalRunner
+from endpoint_updater.offline.scenario import attach_scaling, create_endpoint
 
 UPDATE_SECONDS = 3.0
 REQUEST = {"VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}],

@@ -1,9 +1,9 @@
 """Deployment package size: what the CDK asset of each function ships, and the layer it uses.
 
-Each function's asset is lambdas/ cut down by infra.workflow.asset_excludes (its own folder and the shared
-package, no bytecode). The zip is built here the way the CDK bundles a directory asset (deflated). The
-Powertools layer is AWS's published layer, referenced by ARN: it is not bundled or uploaded by this
-project, so its size (the aws_lambda_powertools package as installed here) is reported apart.
+Each function's asset is the repository cut down by infra.workflow.asset_excludes (its own folder under
+lambdas/ and the shared package, no bytecode). The zip is built here the way the CDK bundles a directory
+asset (deflated). The Powertools layer is AWS's published layer, referenced by ARN: it is not bundled or
+uploaded by this project, so its size (the aws_lambda_powertools package as installed here) is reported apart.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.runner import LAMBDAS_DIR
+from infra.settings import FUNCTION_CODE, REPO_ROOT
 from statemachine import TASK_FUNCTIONS
 
 
@@ -55,8 +55,13 @@ def included(relative: str, excludes: list[str]) -> bool:
     return keep
 
 
-def asset_files(folder: str, excludes: list[str], root: Path = LAMBDAS_DIR) -> list[Path]:
-    return sorted(path for path in root.rglob("*")
+def asset_files(folder: str, excludes: list[str], root: Path = REPO_ROOT) -> list[Path]:
+    """The files the excludes keep, among the paths they name (the rest of the tree is never walked)."""
+    candidates: set[Path] = set()
+    for kept in (f"lambdas/{folder}", *FUNCTION_CODE):
+        path = root / kept
+        candidates |= set(path.rglob("*")) if path.is_dir() else {path}
+    return sorted(path for path in candidates
                   if path.is_file() and included(path.relative_to(root).as_posix(), excludes))
 
 
@@ -86,6 +91,6 @@ def measure() -> list[PackageSize]:
         files = asset_files(task.folder, asset_excludes(task.folder))
         sizes.append(PackageSize(
             function=task.folder, files=len(files), own_bytes=sum(p.stat().st_size for p in files),
-            zip_bytes=_zip_size(files, LAMBDAS_DIR), layer=settings.POWERTOOLS_LAYER_NAME,
+            zip_bytes=_zip_size(files, REPO_ROOT), layer=settings.POWERTOOLS_LAYER_NAME,
             layer_bytes=layer_bytes))
     return sizes

@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench import pricing
-from offline import emulation
-from offline.runner import Execution, LocalRunner
-from offline.scenario import attach_scaling, create_endpoint
+from endpoint_updater.offline import emulation
+from endpoint_updater.offline.runner import Execution, LocalRunner
+from endpoint_updater.offline.scenario import attach_scaling, create_endpoint
 
 ENDPOINT = "bench-endpoint"
 NEW_MODEL = [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}]

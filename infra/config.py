@@ -14,6 +14,8 @@ from typing import Any
 
 from constructs import Construct
 
+from endpoint_updater import names
+
 POWERTOOLS_LAYER_VERSION = "powertoolsLayerVersion"
 ENDPOINT_NAME_PATTERN = "endpointNamePattern"
 NOTIFICATION_SUBSCRIBERS = "notificationSubscribers"
@@ -26,7 +28,7 @@ DEPLOYMENT_OPTIONS = frozenset({"CapacityIncrease", "DeploymentConfig", "Initial
                                 "PollIntervalSeconds", "TimeoutSeconds"})
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _SOURCE = re.compile(r"^[A-Za-z0-9._/-]{1,256}$")
-DEFAULT_RECORD_RETENTION_DAYS = 90
+DEFAULT_RECORD_RETENTION_DAYS = names.DEFAULT_RECORD_RETENTION_DAYS
 RECORD_RETENTION_RANGE = (1, 3650)
 
 DEFAULT_ENDPOINT_NAME_PATTERN = "*"

@@ -36,7 +36,7 @@ Names are scoped by the `endpointNamePattern` setting: the table's resources car
   (application-autoscaling:service-namespace, application-autoscaling:scalable-dimension: "How Application
   Auto Scaling works with IAM", condition keys);
 - the endpoint's current config may be named anything, so reading configs is not limited by name; creating
-  them is (the workflow names its configs `<endpoint>-<time>-<hash>`, lambdas/updater/endpoint_config.py);
+  them is (the workflow names its configs `<endpoint>-<time>-<hash>`, endpoint_updater/core/endpoint_config.py);
 - step-scaling alarms are named by their owners and target-tracking alarms by Application Auto Scaling,
   which checks the CloudWatch actions on the caller: the identity-based policy examples grant them on every
   alarm, and so does this table.
@@ -85,7 +85,7 @@ SAGEMAKER_SCALING_SERVICE_LINKED_ROLE = (
     f"{SAGEMAKER_SCALING_SERVICE}/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
 )
 # Only SageMaker variants (instances, or serverless provisioned concurrency) may be registered, scaled or
-# deregistered: the dimensions the workflow captures (lambdas/updater/scaling.py).
+# deregistered: the dimensions the workflow captures (endpoint_updater/core/scaling.py).
 SAGEMAKER_VARIANT_TARGETS: Mapping[str, Mapping[str, ConditionValue]] = MappingProxyType(
     {
         "StringEquals": MappingProxyType(

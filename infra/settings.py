@@ -14,19 +14,22 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
+from endpoint_updater import names
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = REPO_ROOT / "cdk.json"
 DEFAULT_OUTDIR = REPO_ROOT / "cdk.out"
 
-STACK_ID = "EndpointUpdater"
+STACK_ID = names.STACK_NAME
 STACK_DESCRIPTION = "endpoint-updater: safely update a SageMaker endpoint that uses Application Auto Scaling."
-SERVICE_NAME = "endpoint-updater"
+SERVICE_NAME = names.SERVICE_NAME
 NOTIFICATION_DISPLAY_NAME = "Endpoint updater"
 
-# The code of every function is the lambdas/ directory cut down to the function's own folder plus the
-# shared package that every handler imports.
+# The code of every function: its own folder under lambdas/ and the shared package every handler imports
+# (endpoint_updater's names and core, not its command line or emulator), laid out as the installed package.
 LAMBDAS_DIR = REPO_ROOT / "lambdas"
-SHARED_PACKAGE = "updater"
+FUNCTION_CODE = ("lambdas/__init__.py", "endpoint_updater/__init__.py", "endpoint_updater/names.py",
+                 "endpoint_updater/core")
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -37,19 +40,18 @@ TIMEOUT = Duration.seconds(60)
 TIMEOUT_BY_FOLDER: dict[str, Duration] = {"restore_scaling": Duration.seconds(300),
                                            "recover_scaling": Duration.seconds(300)}
 
-# The updates table. Its key schema and attribute names are the functions' (lambdas/updater/store.py); a
+# The updates table. Its key schema and attribute names are the functions' (endpoint_updater/core/store.py); a
 # template test checks that they agree.
 TABLE_PARTITION_KEY = "EndpointName"
 TABLE_SORT_KEY = "Record"
 TABLE_TTL_ATTRIBUTE = "ExpiresAt"
 TABLE_REMOVAL_POLICY = RemovalPolicy.RETAIN
-TABLE_ENV = "UPDATES_TABLE_NAME"
-RETENTION_ENV = "RECORD_RETENTION_DAYS"
-STATE_MACHINE_ENV = "STATE_MACHINE_ARN"
-# "Step Functions Execution Status Change" statuses after which the recovery function runs.
-RECOVERED_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
-ENDED_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-TOPIC_ENV = "NOTIFICATION_TOPIC_ARN"
+TABLE_ENV = names.TABLE_ENV
+RETENTION_ENV = names.RETENTION_ENV
+STATE_MACHINE_ENV = names.STATE_MACHINE_ENV
+RECOVERED_STATUSES = names.RECOVERED_STATUSES
+ENDED_STATUSES = names.ENDED_STATUSES
+TOPIC_ENV = names.TOPIC_ENV
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 # The log groups are the audit trail of past updates: they outlive the stack unless deleted by hand.

@@ -21,9 +21,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-UPDATE_REQUESTED = "Endpoint Update Requested"
-PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
-DEPLOYMENTS_ENV = "MODEL_PACKAGE_DEPLOYMENTS"
+from endpoint_updater import names
+from endpoint_updater.names import DEPLOYMENTS_ENV, PACKAGE_STATE_CHANGE, UPDATE_REQUESTED
 
 
 class Triggers(Construct):
@@ -33,7 +32,8 @@ class Triggers(Construct):
         start_function.add_environment(DEPLOYMENTS_ENV, json.dumps(model_package_deployments, sort_keys=True))
 
         def target() -> targets.LambdaFunction:
-            return targets.LambdaFunction(start_function, retry_attempts=185, max_event_age=Duration.hours(24),
+            return targets.LambdaFunction(start_function, retry_attempts=names.EVENT_RETRY_ATTEMPTS,
+                                          max_event_age=Duration.hours(names.EVENT_MAX_AGE_HOURS),
                                           dead_letter_queue=dead_letters)
 
         self.update_requested = events.Rule(

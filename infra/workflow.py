@@ -9,6 +9,7 @@ the same text.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from aws_cdk import ArnFormat, Duration, Fn, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
@@ -22,6 +23,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from endpoint_updater import names
 from infra import config, nag, settings
 from infra.permissions import ANY_RESOURCE, LOGGING_ACTIONS, PERMISSIONS, Grant, render, wildcards
 from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition
@@ -159,7 +161,8 @@ class EndpointUpdateWorkflow(Construct):
                 detail_type=["Step Functions Execution Status Change"],
                 detail={"status": list(statuses), "stateMachineArn": [self.state_machine.state_machine_arn]},
             ),
-            targets=[targets.LambdaFunction(function, retry_attempts=185, max_event_age=Duration.hours(24),
+            targets=[targets.LambdaFunction(function, retry_attempts=names.EVENT_RETRY_ATTEMPTS,
+                                            max_event_age=Duration.hours(names.EVENT_MAX_AGE_HOURS),
                                             dead_letter_queue=self.undelivered_events)],
         )
 
@@ -218,7 +221,7 @@ def _task_function(
         runtime=settings.RUNTIME,
         architecture=settings.ARCHITECTURE,
         handler=task.handler,
-        code=lambda_.Code.from_asset(str(settings.LAMBDAS_DIR), exclude=asset_excludes(task.folder)),
+        code=lambda_.Code.from_asset(str(settings.REPO_ROOT), exclude=asset_excludes(task.folder)),
         layers=[powertools],
         role=role,
         memory_size=settings.MEMORY_MB,
@@ -237,16 +240,12 @@ def _task_function(
 
 
 def asset_excludes(folder: str) -> list[str]:
-    """Glob patterns that cut lambdas/ down to `folder` and the shared package (later patterns win)."""
-    return [
-        "*",
-        f"!{folder}",
-        f"!{folder}/**",
-        f"!{settings.SHARED_PACKAGE}",
-        f"!{settings.SHARED_PACKAGE}/**",
-        "**/__pycache__",
-        "**/*.pyc",
-    ]
+    """Glob patterns that cut the repository down to the code of `folder`'s function (later patterns win)."""
+    kept = [f"lambdas/{folder}", *settings.FUNCTION_CODE]
+    parents = sorted({str(Path(path).parent) for path in kept} - {"."})
+    return ["*", ".*", *(f"!{parent}" for parent in parents),
+            *(pattern for path in kept for pattern in (f"!{path}", f"!{path}/**")),
+            "**/__pycache__", "**/*.pyc"]
 
 
 def _with_names(resource: str, variables: dict[str, str]) -> str:

@@ -33,8 +33,13 @@ class TaskFunction:
         return f"{self.key}FunctionArn"
 
     @property
+    def module(self) -> str:
+        """The handler's module, as the functions' code and the installed package both hold it."""
+        return f"lambdas.{self.folder}.handler"
+
+    @property
     def handler(self) -> str:
-        return f"{self.folder}.handler.handler"
+        return f"{self.module}.handler"
 
 
 TASK_FUNCTIONS: tuple[TaskFunction, ...] = (

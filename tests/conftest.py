@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from offline.runner import LocalRunner
+from endpoint_updater.offline.runner import LocalRunner
 
 # Node 20 makes jsii print an end-of-life banner; set before any test module imports aws_cdk.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from updater import endpoint
-from updater.observability import task_handler
+from endpoint_updater.core import endpoint
+from endpoint_updater.core.observability import task_handler
 
 
 def check_endpoint(event: dict[str, Any]) -> dict[str, Any]:

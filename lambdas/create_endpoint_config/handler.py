@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from updater import endpoint_config, store
-from updater.aws import client, paginate
-from updater.endpoint import describe_endpoint
-from updater.observability import logger, task_handler
+from endpoint_updater.core import endpoint_config, store
+from endpoint_updater.core.aws import client, paginate
+from endpoint_updater.core.endpoint import describe_endpoint
+from endpoint_updater.core.observability import logger, task_handler
 
 
 def create_endpoint_config(event: dict[str, Any]) -> dict[str, Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from updater import model_package, store
-from updater.aws import client
-from updater.observability import task_handler
+from endpoint_updater.core import model_package, store
+from endpoint_updater.core.aws import client
+from endpoint_updater.core.observability import task_handler
 
 
 def create_model(event: dict[str, Any]) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from updater import scaling, store
-from updater.observability import task_handler
+from endpoint_updater.core import scaling, store
+from endpoint_updater.core.observability import task_handler
 
 
 def deregister_scaling(event: dict[str, Any]) -> list[str]:

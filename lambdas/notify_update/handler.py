@@ -10,12 +10,12 @@ import json
 import os
 from typing import Any
 
-from updater import store
-from updater.aws import client
-from updater.errors import UpdateRecordNotFound
-from updater.observability import task_handler
+from endpoint_updater.core import store
+from endpoint_updater.core.aws import client
+from endpoint_updater.core.errors import UpdateRecordNotFound
+from endpoint_updater.core.observability import task_handler
+from endpoint_updater.names import TOPIC_ENV
 
-TOPIC_ENV = "NOTIFICATION_TOPIC_ARN"
 SUBJECT_LIMIT = 100  # SNS Publish: at most 100 characters
 REASON_LIMIT = 1500
 OUTCOMES = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "timed out", "ABORTED": "was stopped"}

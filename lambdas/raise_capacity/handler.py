@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from updater import scaling, store
-from updater.aws import client
-from updater.endpoint import IN_SERVICE, describe_endpoint, variants
-from updater.errors import LockLost
-from updater.observability import task_handler
+from endpoint_updater.core import scaling, store
+from endpoint_updater.core.aws import client
+from endpoint_updater.core.endpoint import IN_SERVICE, describe_endpoint, variants
+from endpoint_updater.core.errors import LockLost
+from endpoint_updater.core.observability import task_handler
 
 
 def raise_capacity(event: dict[str, Any]) -> list[dict[str, Any]]:

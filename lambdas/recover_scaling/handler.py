@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from updater import store
-from updater.aws import client
-from updater.observability import logger, task_handler
-from updater.recovery import restore_and_release
-
-RECOVERED_STATUSES = frozenset({"ABORTED", "TIMED_OUT", "FAILED"})
+from endpoint_updater.core import store
+from endpoint_updater.core.aws import client
+from endpoint_updater.core.observability import logger, task_handler
+from endpoint_updater.core.recovery import restore_and_release
+from endpoint_updater.names import RECOVERED_STATUSES
 
 
 def recover_scaling(event: dict[str, Any]) -> dict[str, Any]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from updater import store
-from updater.endpoint import describe_endpoint
-from updater.errors import LockLost, UpdaterError
-from updater.observability import task_handler, update_finished
-from updater.recovery import restore_and_release
+from endpoint_updater.core import store
+from endpoint_updater.core.endpoint import describe_endpoint
+from endpoint_updater.core.errors import LockLost, UpdaterError
+from endpoint_updater.core.observability import task_handler, update_finished
+from endpoint_updater.core.recovery import restore_and_release
 
 _NOUNS = {"Targets": ("scalable target", "scalable targets"), "Policies": ("scaling policy", "scaling policies"),
           "ScheduledActions": ("scheduled action", "scheduled actions"), "Alarms": ("alarm", "alarms")}

@@ -8,11 +8,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from updater import trigger
-from updater.aws import client, error_code
-from updater.observability import logger, task_handler
-
-STATE_MACHINE_ENV = "STATE_MACHINE_ARN"
+from endpoint_updater.core import trigger
+from endpoint_updater.core.aws import client, error_code
+from endpoint_updater.core.observability import logger, task_handler
+from endpoint_updater.names import STATE_MACHINE_ENV
 
 
 def start_update(event: dict[str, Any]) -> dict[str, Any]:

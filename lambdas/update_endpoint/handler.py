@@ -6,11 +6,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from updater import store
-from updater.aws import client
-from updater.endpoint import describe_endpoint
-from updater.errors import LockLost
-from updater.observability import task_handler
+from endpoint_updater.core import store
+from endpoint_updater.core.aws import client
+from endpoint_updater.core.endpoint import describe_endpoint
+from endpoint_updater.core.errors import LockLost
+from endpoint_updater.core.observability import task_handler
 
 
 def update_endpoint(event: dict[str, Any]) -> dict[str, Any]:

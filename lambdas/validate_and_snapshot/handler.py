@@ -12,11 +12,11 @@ import datetime as dt
 import json
 from typing import Any
 
-from updater import endpoint_config, model_package, plan, scaling, store
-from updater.endpoint import variants
-from updater.errors import EndpointUpdateInProgress, ScalingRestorePending
-from updater.observability import logger, task_handler, update_started
-from updater.request import parse_request
+from endpoint_updater.core import endpoint_config, model_package, plan, scaling, store
+from endpoint_updater.core.endpoint import variants
+from endpoint_updater.core.errors import EndpointUpdateInProgress, ScalingRestorePending
+from endpoint_updater.core.observability import logger, task_handler, update_started
+from endpoint_updater.core.request import parse_request
 
 
 def validate_and_snapshot(event: dict[str, Any]) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 from click.testing import CliRunner
 
-from cli.main import main
-from offline.scenario import endpoint_state, scaling_state
+from endpoint_updater.cli.main import main
+from endpoint_updater.offline.scenario import endpoint_state, scaling_state
 
 ENDPOINT = "churn-prod"
 

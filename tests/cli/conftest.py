@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from cli import local
-from offline.runner import LocalRunner
+from endpoint_updater.cli import local
+from endpoint_updater.offline.runner import LocalRunner
 
 
 @pytest.fixture

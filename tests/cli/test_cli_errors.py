@@ -12,10 +12,10 @@ from botocore.stub import Stubber
 from cli_support import invoke, one_line_error
 from moto import mock_aws
 
-from cli import errors
-from cli.errors import CliError
-from cli.request import execution_name, from_flags, validated
-from cli.workflow import find_state_machine
+from endpoint_updater.cli import errors
+from endpoint_updater.cli.errors import CliError
+from endpoint_updater.cli.request import execution_name, from_flags, validated
+from endpoint_updater.cli.workflow import find_state_machine
 
 NEW_MODEL = ("--endpoint", "churn-prod", "--variant", "AllTraffic", "--model", "churn-v8")
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from cli_support import ENDPOINT, invoke, one_line_error, world
 
-from offline import emulation
-from offline.runner import LocalRunner
+from endpoint_updater.offline import emulation
+from endpoint_updater.offline.runner import LocalRunner
 
 NEW_MODEL = ("--endpoint", ENDPOINT, "--variant", "AllTraffic", "--model", "churn-v8")
 

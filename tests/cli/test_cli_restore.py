@@ -5,10 +5,10 @@ from __future__ import annotations
 import boto3
 from cli_support import ENDPOINT, invoke, one_line_error
 
-from cli import errors
-from offline.runner import LocalRunner
-from offline.scenario import scaling_state
-from updater import store
+from endpoint_updater.cli import errors
+from endpoint_updater.core import store
+from endpoint_updater.offline.runner import LocalRunner
+from endpoint_updater.offline.scenario import scaling_state
 
 
 def test_restore_puts_back_scaling_lost_after_an_update_and_a_second_run_changes_nothing(

@@ -6,11 +6,11 @@ import json
 
 from cli_support import ENDPOINT, invoke, one_line_error, world
 
-from cli import errors
-from cli.main import outcome_code
-from offline import emulation
-from offline.runner import LocalRunner
-from offline.scenario import endpoint_state
+from endpoint_updater.cli import errors
+from endpoint_updater.cli.main import outcome_code
+from endpoint_updater.offline import emulation
+from endpoint_updater.offline.runner import LocalRunner
+from endpoint_updater.offline.scenario import endpoint_state
 
 NEW_MODEL = ("--endpoint", ENDPOINT, "--variant", "AllTraffic", "--model", "churn-v8")
 

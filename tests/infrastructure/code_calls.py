@@ -3,7 +3,7 @@
 The code is parsed (ast) from the handler module and followed into the lambdas/ modules it reaches,
 function by function: a handler is charged only with the functions it can reach (called, or passed on as
 a value), not with every function of every module it imports. Calls are recognised in the shapes the
-project's adapters allow (lambdas/updater/aws.py):
+project's adapters allow (endpoint_updater/core/aws.py):
 
     client("sagemaker").describe_endpoint(...)        boto3.client("sns").publish(...)
     sagemaker = client("sagemaker"); sagemaker.create_endpoint_config(...)
@@ -27,9 +27,9 @@ from pathlib import Path
 import botocore.session
 from botocore import xform_name
 
-CLIENT_FACTORIES = frozenset({"updater.aws.client", "boto3.client"})
+CLIENT_FACTORIES = frozenset({"endpoint_updater.core.aws.client", "boto3.client"})
 # Adapters taking (service, operation) as their first two arguments.
-OPERATION_ADAPTERS = frozenset({"updater.aws.paginate"})
+OPERATION_ADAPTERS = frozenset({"endpoint_updater.core.aws.paginate"})
 REFUSED = frozenset({"boto3.resource", "boto3.Session", "boto3.session.Session"})
 # botocore client name -> IAM service prefix, where they differ or to be explicit about the ones in use.
 IAM_PREFIX = {
@@ -82,13 +82,14 @@ class _Module:
     tree: ast.Module
     path: Path
     symbols: dict[str, str] = field(default_factory=dict)
-    """Local name -> qualified name (`updater.aws.client`, `updater.scaling` for a module)."""
+    """Local name -> qualified name (`endpoint_updater.core.aws.client`; `endpoint_updater.core.scaling`
+    for a module)."""
     constants: dict[str, str] = field(default_factory=dict)
     functions: dict[str, ast.AST] = field(default_factory=dict)
 
 
 class CodeReader:
-    """Parses modules under `roots` (directories put on sys.path for the Lambda code: lambdas/)."""
+    """Parses the modules of the functions' code under `root` (the repository: lambdas/ and endpoint_updater/)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -186,7 +187,7 @@ class CodeReader:
     # -- reachability -----------------------------------------------------------------------------------
 
     def calls_of_handler(self, handler: str) -> set[Call]:
-        """Every AWS call reachable from the module of `handler` ("<folder>.handler.handler")."""
+        """Every AWS call reachable from the module of `handler` ("lambdas.<folder>.handler.handler")."""
         module_name = handler.rpartition(".")[0]
         root = self.module(module_name)
         if root is None:
@@ -232,7 +233,7 @@ class CodeReader:
                     references.add(qualified)
                     if qualified in REFUSED:
                         raise UnreadableCall(f"{where}: {qualified} is not read by the permission tests; use "
-                                             "updater.aws.client")
+                                             "endpoint_updater.core.aws.client")
             if isinstance(node, ast.Call):
                 func = self.resolve(module, node.func)
                 if func == "getattr" and node.args and self._is_client(module, node.args[0], clients, scope):

@@ -48,10 +48,10 @@ def allowed_actions(statements: list[Statement]) -> set[str]:
 
 
 def functions_by_folder(template: Template) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Lambda functions keyed by the code folder their handler names ("<folder>.handler.handler")."""
+    """Lambda functions keyed by the code folder their handler names ("lambdas.<folder>.handler.handler")."""
     by_folder: dict[str, tuple[str, dict[str, Any]]] = {}
     for logical_id, function in resources_of_type(template, "AWS::Lambda::Function").items():
-        folder = function["Properties"]["Handler"].split(".")[0]
+        folder = function["Properties"]["Handler"].split(".")[1]
         assert folder not in by_folder, f"two functions run lambdas/{folder}"
         by_folder[folder] = (logical_id, function)
     return by_folder

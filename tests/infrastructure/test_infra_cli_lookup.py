@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from synthesized import Template, referenced_id, state_machine
 
-from cli import workflow
+from endpoint_updater.cli import workflow
 from infra import settings
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from synthesized import Template, functions_by_folder, resources_of_type, state_machine
 
+from endpoint_updater.core import store
 from infra import config, settings
-from updater import store
 
 DEPLOYMENTS = {"churn-models": {"EndpointName": "churn-prod", "VariantName": "AllTraffic",
                                 "CapacityIncrease": {"Add": 1}}}

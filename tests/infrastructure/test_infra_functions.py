@@ -140,11 +140,13 @@ def test_the_function_code_is_its_folder_and_the_shared_package(
     top_level = {entry.name for entry in staged.iterdir()}
     every_path = [path.relative_to(staged).as_posix() for path in staged.rglob("*")]
 
-    # Then it is lambdas/<folder> plus the shared package, staged as files (no bundling step)
+    # Then it is lambdas/<folder> plus the shared package (names and core, not the command line or the
+    # emulator), staged as files (no bundling step)
     assert metadata["aws:asset:property"] == "Code"
     assert metadata["aws:asset:is-bundled"] is False
-    expected = {task.folder, settings.SHARED_PACKAGE} & {entry.name for entry in settings.LAMBDAS_DIR.iterdir()}
-    assert top_level == expected
+    assert top_level == {"lambdas", "endpoint_updater"}
+    assert {entry.name for entry in (staged / "lambdas").iterdir()} == {"__init__.py", task.folder}
+    assert {entry.name for entry in (staged / "endpoint_updater").iterdir()} == {"__init__.py", "names.py", "core"}
     assert not [path for path in every_path if "__pycache__" in path or path.endswith(".pyc")]
 
 

@@ -16,8 +16,8 @@ def test_the_validation_function_asset_holds_the_published_schema(template: Temp
     _, function = functions_by_folder(template)["validate_and_snapshot"]
     staged = cloud_assembly / function["Metadata"]["aws:asset:path"]
 
-    # When the schema file that updater/request.py reads is looked up in it
-    shipped = staged / settings.SHARED_PACKAGE / "input.schema.json"
+    # When the schema file that endpoint_updater/core/request.py reads is looked up in it
+    shipped = staged / "endpoint_updater" / "core" / "input.schema.json"
 
     # Then it is there, byte for byte the published statemachine/input.schema.json
     assert shipped.is_file()

@@ -11,10 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.permissions import EVERY_FUNCTION, IMPLIED_ACTIONS, behind_the_call
-from offline import emulation
-from offline.runner import LocalRunner
-from offline.scenario import (
+from endpoint_updater.offline import emulation
+from endpoint_updater.offline.runner import LocalRunner
+from endpoint_updater.offline.scenario import (
     ScalingSpec,
     VariantSpec,
     approved_model_package,
@@ -22,6 +21,7 @@ from offline.scenario import (
     create_endpoint,
     package_state_change_event,
 )
+from infra.permissions import EVERY_FUNCTION, IMPLIED_ACTIONS, behind_the_call
 
 # botocore's service ids, as they appear in its event names, to IAM service prefixes.
 IAM_PREFIX = {"application-auto-scaling": "application-autoscaling", "sagemaker": "sagemaker",

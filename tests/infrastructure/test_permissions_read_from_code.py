@@ -21,7 +21,7 @@ from infra.permissions import BEHIND_THE_CALL, EVERY_FUNCTION, IMPLIED_ACTIONS, 
 @pytest.fixture(scope="module")
 def code_actions(template: Template) -> dict[str, set[str]]:
     """Folder -> the IAM actions of every AWS call its handler's code can make."""
-    reader = CodeReader(settings.LAMBDAS_DIR)
+    reader = CodeReader(settings.REPO_ROOT)
     return {
         # A call with no IAM action of its own (TransactWriteItems) is authorized as the actions it performs.
         folder: {action for call in reader.calls_of_handler(function["Properties"]["Handler"])
@@ -103,16 +103,17 @@ def test_every_behind_the_call_action_has_a_reason() -> None:
 # -- the reader itself, on code written for the purpose -----------------------------------------------------
 
 def _package(tmp_path: Path, handler: str, shared: str = "") -> CodeReader:
-    (tmp_path / "updater").mkdir()
-    (tmp_path / "updater" / "__init__.py").write_text("")
-    (tmp_path / "updater" / "aws.py").write_text(textwrap.dedent('''
+    shared_package = tmp_path / "endpoint_updater" / "core"
+    shared_package.mkdir(parents=True)
+    (shared_package / "__init__.py").write_text("")
+    (shared_package / "aws.py").write_text(textwrap.dedent('''
         import boto3
         def client(service):
             return boto3.client(service)
         def paginate(service, operation, key, **params):
             return [i for p in client(service).get_paginator(operation).paginate(**params) for i in p[key]]
     '''))
-    (tmp_path / "updater" / "shared.py").write_text(textwrap.dedent(shared))
+    (shared_package / "shared.py").write_text(textwrap.dedent(shared))
     (tmp_path / "step").mkdir()
     (tmp_path / "step" / "handler.py").write_text(textwrap.dedent(handler))
     return CodeReader(tmp_path)
@@ -121,8 +122,8 @@ def _package(tmp_path: Path, handler: str, shared: str = "") -> CodeReader:
 def test_the_reader_follows_variables_constants_adapters_and_modules(tmp_path: Path) -> None:
     # Given a handler that calls AWS in every recognised shape, partly through a shared module
     reader = _package(tmp_path, handler='''
-        from updater import shared
-        from updater.aws import client, paginate
+        from endpoint_updater.core import shared
+        from endpoint_updater.core.aws import client, paginate
         SERVICE = "sagemaker"
         def step(event):
             sm = client(SERVICE)
@@ -131,7 +132,7 @@ def test_the_reader_follows_variables_constants_adapters_and_modules(tmp_path: P
             return shared.put()
         handler = step
     ''', shared='''
-        from updater.aws import client
+        from endpoint_updater.core.aws import client
         CW = "cloudwatch"
         def put():
             client(CW).put_metric_alarm(AlarmName="a")
@@ -157,7 +158,7 @@ def test_the_reader_follows_variables_constants_adapters_and_modules(tmp_path: P
 ], ids=["dynamic-service", "getattr", "resource", "dynamic-operation"])
 def test_the_reader_refuses_calls_it_cannot_attribute(tmp_path: Path, body: str) -> None:
     # Given a handler that calls AWS in a shape the reader cannot attribute to an operation
-    reader = _package(tmp_path, handler="from updater.aws import client, paginate\n" + body)
+    reader = _package(tmp_path, handler="from endpoint_updater.core.aws import client, paginate\n" + body)
 
     # When its calls are read
     # Then the reader refuses, naming the place, rather than letting the call escape the permission tests
@@ -168,7 +169,7 @@ def test_the_reader_refuses_calls_it_cannot_attribute(tmp_path: Path, body: str)
 def test_an_unknown_operation_is_refused(tmp_path: Path) -> None:
     # Given a handler that calls an operation SageMaker does not have
     reader = _package(tmp_path, handler='''
-        from updater.aws import paginate
+        from endpoint_updater.core.aws import paginate
         def step(event):
             return paginate("sagemaker", "list_everything", "Items")
         handler = step

@@ -17,8 +17,15 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from offline import emulation
-from offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_endpoint, endpoint_state, scaling_state
+from endpoint_updater.offline import emulation
+from endpoint_updater.offline.scenario import (
+    ScalingSpec,
+    VariantSpec,
+    attach_scaling,
+    create_endpoint,
+    endpoint_state,
+    scaling_state,
+)
 
 REGION = "us-east-1"
 ENDPOINT = "churn-prod"

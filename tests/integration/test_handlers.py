@@ -10,11 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
-from offline import emulation
-from offline.runner import LocalRunner, _LambdaContext
-from offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_endpoint, endpoint_state, scaling_state
-from updater import store
-from updater.errors import (
+from endpoint_updater.core import store
+from endpoint_updater.core.errors import (
     AwsRequestFailed,
     EndpointConfigConflict,
     EndpointNotFound,
@@ -23,6 +20,16 @@ from updater.errors import (
     EndpointUpdateTimedOut,
     InvalidInput,
 )
+from endpoint_updater.offline import emulation
+from endpoint_updater.offline.runner import LocalRunner, _LambdaContext
+from endpoint_updater.offline.scenario import (
+    ScalingSpec,
+    VariantSpec,
+    attach_scaling,
+    create_endpoint,
+    endpoint_state,
+    scaling_state,
+)
 
 ENDPOINT = "churn-prod"
 EXECUTION = {"Id": "arn:aws:states:us-east-1:123456789012:execution:endpoint-updater:run-1", "Name": "run-1",
@@ -30,7 +37,7 @@ EXECUTION = {"Id": "arn:aws:states:us-east-1:123456789012:execution:endpoint-upd
 
 
 def call(folder: str, event: dict[str, Any]) -> Any:
-    module = importlib.import_module(f"{folder}.handler")
+    module = importlib.import_module(f"lambdas.{folder}.handler")
     return module.handler(event, _LambdaContext(folder, f"arn:aws:lambda:us-east-1:123456789012:function:{folder}"))
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from offline import emulation
-from offline.runner import LocalRunner
-from offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_endpoint
-from updater.observability import METRICS_NAMESPACE, update_age
+from endpoint_updater.core.observability import METRICS_NAMESPACE, update_age
+from endpoint_updater.offline import emulation
+from endpoint_updater.offline.runner import LocalRunner
+from endpoint_updater.offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_endpoint
 
 ENDPOINT = "churn-prod"
 CHANGE = {"EndpointName": ENDPOINT, "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}],

@@ -10,8 +10,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from offline import emulation, throttling
-from offline.scenario import create_endpoint
+from endpoint_updater.offline import emulation, throttling
+from endpoint_updater.offline.scenario import create_endpoint
 
 NO_RETRY = Config(retries={"total_max_attempts": 1})
 

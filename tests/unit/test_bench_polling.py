@@ -11,7 +11,7 @@ from bench.polling import (
     simulated_durations,
     summarize,
 )
-from updater.request import DEFAULT_INITIAL_POLL_DELAY_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS
+from endpoint_updater.core.request import DEFAULT_INITIAL_POLL_DELAY_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS
 
 
 def test_the_waiter_polls_at_once_then_every_30_seconds() -> None:

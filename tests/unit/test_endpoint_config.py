@@ -2,7 +2,7 @@
 
 import re
 
-from updater.endpoint_config import build, new_config_name
+from endpoint_updater.core.endpoint_config import build, new_config_name
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:endpoint-updater:run-1"

@@ -16,13 +16,13 @@ import botocore.session
 import pytest
 from jsonschema import Draft202012Validator
 
-from updater import request as request_module
-from updater.errors import InvalidInput
-from updater.request import Request, parse_request
+from endpoint_updater.core import request as request_module
+from endpoint_updater.core.errors import InvalidInput
+from endpoint_updater.core.request import Request, parse_request
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED = ROOT / "statemachine" / "input.schema.json"
-SHIPPED = ROOT / "lambdas" / "updater" / "input.schema.json"
+SHIPPED = ROOT / "endpoint_updater" / "core" / "input.schema.json"
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 SCHEMA = json.loads(PUBLISHED.read_text())
 VALIDATOR = Draft202012Validator(SCHEMA)

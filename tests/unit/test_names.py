@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from updater.model_package import model_name
-from updater.trigger import execution_name
+from endpoint_updater.core.model_package import model_name
+from endpoint_updater.core.trigger import execution_name
 
 EXECUTION_NAME = re.compile(r"^[0-9A-Za-z_-]{1,80}$")
 MODEL_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")

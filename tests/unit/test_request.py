@@ -2,8 +2,8 @@
 
 import pytest
 
-from updater.errors import InvalidInput
-from updater.request import (
+from endpoint_updater.core.errors import InvalidInput
+from endpoint_updater.core.request import (
     DEFAULT_INITIAL_POLL_DELAY_SECONDS,
     DEFAULT_POLL_INTERVAL_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,

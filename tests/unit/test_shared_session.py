@@ -6,7 +6,7 @@ import boto3
 import botocore.session
 import pytest
 
-from updater.aws import botocore_session_shared
+from endpoint_updater.core.aws import botocore_session_shared
 
 
 @pytest.fixture

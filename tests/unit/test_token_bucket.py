@@ -2,8 +2,8 @@
 
 import pytest
 
-from offline import throttling
-from offline.throttling import TokenBucket
+from endpoint_updater.offline import throttling
+from endpoint_updater.offline.throttling import TokenBucket
 
 
 class FakeClock:

@@ -9,10 +9,10 @@ from typing import Any
 import boto3
 import pytest
 
-from offline import emulation
-from offline.demo import prepare_endpoint
-from offline.runner import LocalRunner
-from offline.scenario import endpoint_state, scaling_state
+from endpoint_updater.offline import emulation
+from endpoint_updater.offline.demo import prepare_endpoint
+from endpoint_updater.offline.runner import LocalRunner
+from endpoint_updater.offline.scenario import endpoint_state, scaling_state
 
 ENDPOINT = "churn-prod"
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.json"))

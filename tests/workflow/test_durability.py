@@ -10,10 +10,16 @@ from typing import Any
 import boto3
 import pytest
 
-from offline import emulation
-from offline.runner import FunctionError, LocalRunner
-from offline.scenario import VariantSpec, attach_scaling, create_endpoint, endpoint_state, scaling_state
-from updater import store
+from endpoint_updater.core import store
+from endpoint_updater.offline import emulation
+from endpoint_updater.offline.runner import FunctionError, LocalRunner
+from endpoint_updater.offline.scenario import (
+    VariantSpec,
+    attach_scaling,
+    create_endpoint,
+    endpoint_state,
+    scaling_state,
+)
 
 ENDPOINT = "churn-prod"
 REQUEST = {"EndpointName": ENDPOINT, "PollIntervalSeconds": 1,
@@ -164,7 +170,7 @@ def test_a_restore_whose_answer_was_lost_is_retried_and_the_update_succeeds(runn
     _, before = autoscaled()
 
     def restore_then_lose_the_answer(event: dict[str, Any]) -> None:
-        importlib.import_module("restore_scaling.handler").restore_scaling(event)
+        importlib.import_module("lambdas.restore_scaling.handler").restore_scaling(event)
         raise ConnectionResetError("the answer of the restore step was lost")
 
     runner.before_invoke("restore_scaling", restore_then_lose_the_answer)
@@ -188,17 +194,18 @@ def test_a_restore_that_keeps_failing_fails_the_update_with_the_calls_to_make_by
     assert "aws application-autoscaling register-scalable-target --cli-input-json '{" in execution.cause
     assert "aws application-autoscaling put-scaling-policy --cli-input-json" in execution.cause
     assert "aws cloudwatch put-metric-alarm --cli-input-json" in execution.cause
-    assert "python -m ops.restore_scaling --endpoint churn-prod" in execution.cause
+    assert "endpoint-updater restore --endpoint churn-prod" in execution.cause
     assert '"Snapshot"' not in execution.cause and "Snapshot: {" in execution.cause
     # And the lock is released, but the endpoint stays marked: the next update is refused until it is restored
     lock = store.read_lock(ENDPOINT)
     assert (lock.holder, lock.unrestored) == (None, execution.arn)
     assert execution.recovery["Error"] == "ScalingRestoreFailed"  # the recovery tried too
     refused = runner.run(REQUEST)
-    assert refused.error == "ScalingRestorePending" and "ops.restore_scaling" in refused.cause
+    assert refused.error == "ScalingRestorePending"
+    assert "endpoint-updater restore --endpoint churn-prod" in refused.cause
     # When AWS accepts the calls again and the break-glass restore runs
     emulation.reset()
-    from ops.restore_scaling import restore_endpoint
+    from endpoint_updater.core.breakglass import restore_endpoint
     report = restore_endpoint(ENDPOINT)
     # Then the scaling is back, the mark is gone, and updates run again
     assert report["Restored"] is True and scaling_state(ENDPOINT) == before

@@ -21,9 +21,10 @@ from typing import Any
 
 import pytest
 
-from offline import emulation
-from offline.runner import LocalRunner
-from offline.scenario import (
+from endpoint_updater.core import store
+from endpoint_updater.offline import emulation
+from endpoint_updater.offline.runner import LocalRunner
+from endpoint_updater.offline.scenario import (
     ScalingSpec,
     VariantSpec,
     approved_model_package,
@@ -32,7 +33,6 @@ from offline.scenario import (
     endpoint_state,
     scaling_state,
 )
-from updater import store
 
 ENDPOINT = "churn-prod"
 REQUEST = {"EndpointName": ENDPOINT, "PollIntervalSeconds": 1, "CapacityIncrease": {"Add": 1},

@@ -8,8 +8,14 @@ from typing import Any
 import boto3
 import pytest
 
-from offline.runner import LocalRunner
-from offline.scenario import VariantSpec, attach_scaling, create_endpoint, endpoint_state, scaling_state
+from endpoint_updater.offline.runner import LocalRunner
+from endpoint_updater.offline.scenario import (
+    VariantSpec,
+    attach_scaling,
+    create_endpoint,
+    endpoint_state,
+    scaling_state,
+)
 
 ENDPOINT = "churn-prod"
 VARIANTS = (VariantSpec(name="AllTraffic"), VariantSpec(name="Serverless", serverless=True))

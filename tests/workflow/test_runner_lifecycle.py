@@ -10,10 +10,16 @@ from __future__ import annotations
 import pytest
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
-from offline import emulation
-from offline.runner import LocalRunner
-from offline.scenario import VariantSpec, attach_scaling, create_endpoint, endpoint_state, scaling_state
-from updater import store
+from endpoint_updater.core import store
+from endpoint_updater.offline import emulation
+from endpoint_updater.offline.runner import LocalRunner
+from endpoint_updater.offline.scenario import (
+    VariantSpec,
+    attach_scaling,
+    create_endpoint,
+    endpoint_state,
+    scaling_state,
+)
 
 ENDPOINT = "churn-prod"
 REQUEST = {"EndpointName": ENDPOINT, "PollIntervalSeconds": 1,

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from offline import emulation
-from offline.runner import FunctionError, LocalRunner
-from offline.scenario import (
+from endpoint_updater.core.model_package import model_name
+from endpoint_updater.offline import emulation
+from endpoint_updater.offline.runner import FunctionError, LocalRunner
+from endpoint_updater.offline.scenario import (
     VariantSpec,
     approved_model_package,
     attach_scaling,
@@ -19,7 +20,6 @@ from offline.scenario import (
     package_state_change_event,
     scaling_state,
 )
-from updater.model_package import model_name
 
 ENDPOINT = "churn-prod"
 GROUP = "churn-models"

@@ -11,9 +11,16 @@ from typing import Any
 import boto3
 import pytest
 
-from offline import emulation
-from offline.runner import Execution, LocalRunner
-from offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_endpoint, endpoint_state, scaling_state
+from endpoint_updater.offline import emulation
+from endpoint_updater.offline.runner import Execution, LocalRunner
+from endpoint_updater.offline.scenario import (
+    ScalingSpec,
+    VariantSpec,
+    attach_scaling,
+    create_endpoint,
+    endpoint_state,
+    scaling_state,
+)
 
 ENDPOINT = "churn-prod"
 FAST = {"PollIntervalSeconds": 1}

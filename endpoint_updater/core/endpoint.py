@@ -1,0 +1,82 @@
+"""Reading the endpoint: its variants, and whether an update or a capacity change has finished."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from endpoint_updater.core.aws import client, error_code
+from endpoint_updater.core.errors import (
+    EndpointNotFound,
+    EndpointUpdateFailed,
+    EndpointUpdateRollbackFailed,
+    EndpointUpdateRolledBack,
+    EndpointUpdateTimedOut,
+)
+
+IN_SERVICE = "InService"
+# "EndpointStatus" in the DescribeEndpoint API reference. Polling goes on through these.
+BUSY_STATUSES = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
+
+
+def describe_endpoint(name: str) -> dict[str, Any]:
+    try:
+        return dict(client("sagemaker").describe_endpoint(EndpointName=name))
+    except ClientError as error:
+        if error_code(error) == "ValidationException" and "Could not find" in str(error):
+            raise EndpointNotFound(f"endpoint {name!r} does not exist in this account and region") from error
+        raise
+
+
+def variants(description: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each variant's identity and counts, production and shadow alike."""
+    result = []
+    for kind, key in (("Production", "ProductionVariants"), ("Shadow", "ShadowProductionVariants")):
+        for variant in description.get(key) or []:
+            summary: dict[str, Any] = {"VariantName": variant["VariantName"], "Kind": kind}
+            if "DesiredServerlessConfig" in variant or "CurrentServerlessConfig" in variant:
+                summary["Serverless"] = True
+                config = variant.get("DesiredServerlessConfig") or variant.get("CurrentServerlessConfig") or {}
+                if "ProvisionedConcurrency" in config:
+                    summary["DesiredProvisionedConcurrency"] = config["ProvisionedConcurrency"]
+            else:
+                summary["Serverless"] = False
+                for count in ("CurrentInstanceCount", "DesiredInstanceCount"):
+                    if count in variant:
+                        summary[count] = variant[count]
+            result.append(summary)
+    return result
+
+
+def check(name: str, expected_config: str, deadline: str) -> dict[str, Any]:
+    """One poll. Done when InService on `expected_config`; raises when the update cannot succeed any more.
+
+    A failed update can come back InService on the previous config, with or without a FailureReason:
+    InService alone is not success.
+    """
+    description = describe_endpoint(name)
+    status = description["EndpointStatus"]
+    config = description.get("EndpointConfigName", "")
+    reason = description.get("FailureReason") or "no FailureReason given"
+    result = {"EndpointStatus": status, "EndpointConfigName": config, "Variants": variants(description),
+              "Done": False}
+    if status == IN_SERVICE:
+        if config != expected_config:
+            raise EndpointUpdateRolledBack(
+                f"endpoint {name} is InService on {config}, not on {expected_config}: the update was rolled "
+                f"back ({reason})")
+        result["Done"] = True
+        return result
+    if status == "UpdateRollbackFailed":
+        raise EndpointUpdateRollbackFailed(
+            f"endpoint {name} is UpdateRollbackFailed: a mix of the old and the new config may be serving "
+            f"({reason}). Inspect the endpoint's variants before updating it again")
+    if status not in BUSY_STATUSES:
+        raise EndpointUpdateFailed(f"endpoint {name} is {status}: {reason}")
+    if dt.datetime.now(dt.UTC) >= dt.datetime.fromisoformat(deadline):
+        raise EndpointUpdateTimedOut(
+            f"endpoint {name} is still {status} at the deadline {deadline} (TimeoutSeconds); "
+            "stopped waiting")
+    return result

@@ -1,0 +1,117 @@
+"""Steps 4 and 5: the new endpoint config, a copy of the current one with the requested changes."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+from typing import Any
+
+from botocore.exceptions import ClientError
+from botocore.validate import ParamValidator
+
+from endpoint_updater.core.aws import client, error_code
+from endpoint_updater.core.endpoint import variants
+from endpoint_updater.core.errors import EndpointConfigConflict
+
+# Output-only fields of DescribeEndpointConfig. Everything else is copied, including fields added to the
+# API later; the name is replaced.
+OUTPUT_ONLY = frozenset({"EndpointConfigArn", "CreationTime", "EndpointConfigName", "ResponseMetadata"})
+VARIANT_LISTS = ("ProductionVariants", "ShadowProductionVariants")
+NAME_MAX = 63
+# Tag keys AWS reserves; they cannot be written back.
+RESERVED_TAG_PREFIX = "aws:"
+
+
+def new_config_name(endpoint: str, execution_arn: str, start_time: str) -> str:
+    """`<endpoint>-<UTC start, to the second>-<6 hex of the execution ARN>`: at most 63 characters,
+    valid for SageMaker, unique per execution and the same on every retry of that execution."""
+    started = dt.datetime.fromisoformat(start_time.replace("Z", "+00:00")).astimezone(dt.UTC)
+    suffix = f"-{started:%Y%m%d%H%M%S}-{hashlib.sha256(execution_arn.encode()).hexdigest()[:6]}"
+    return endpoint[: NAME_MAX - len(suffix)].rstrip("-") + suffix
+
+
+def all_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {v["VariantName"]: v for key in VARIANT_LISTS for v in config.get(key) or []}
+
+
+def variant_fields() -> frozenset[str]:
+    return frozenset(client("sagemaker").meta.service_model.shape_for("ProductionVariant").members)
+
+
+def check_changes(endpoint: str, config: dict[str, Any], changes: list[dict[str, Any]],
+                  deployment: dict[str, Any] | None) -> list[str]:
+    """Problems with the requested changes against the endpoint's current config."""
+    problems = []
+    current = all_variants(config)
+    model = client("sagemaker").meta.service_model
+    validator = ParamValidator()
+    for index, change in enumerate(changes):
+        where = f"VariantChanges[{index}]"
+        variant = current.get(change["VariantName"])
+        if variant is None:
+            problems.append(f"{where}.VariantName: {change['VariantName']!r} is not a variant of endpoint "
+                            f"{endpoint}; its variants: {', '.join(sorted(current))}")
+            continue
+        if "ServerlessConfig" in variant:
+            for key in sorted({"InstanceType", "InitialInstanceCount"} & set(change)):
+                problems.append(f"{where}.{key}: variant {variant['VariantName']} is serverless and has no "
+                                f"{key}; change its ServerlessConfig instead")
+        elif "ServerlessConfig" in change:
+            problems.append(f"{where}.ServerlessConfig: variant {variant['VariantName']} is instance-based; "
+                            "change its InstanceType or InitialInstanceCount instead")
+        report = validator.validate({**variant, **change}, model.shape_for("ProductionVariant"))
+        if report.has_errors():
+            problems.append(f"{where}: {report.generate_report()}")
+    if deployment is not None:
+        report = validator.validate(deployment, model.shape_for("DeploymentConfig"))
+        if report.has_errors():
+            problems.append(f"DeploymentConfig: {report.generate_report()}")
+    return problems
+
+
+def build(current: dict[str, Any], description: dict[str, Any], changes: list[dict[str, Any]],
+          name: str, tags: list[dict[str, str]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """CreateEndpointConfig's parameters, and the list of what differs from the current config.
+
+    Each instance-based variant starts at the endpoint's DesiredInstanceCount (which autoscaling may have
+    moved away from the config's InitialInstanceCount); serverless ones keep their provisioned concurrency.
+    """
+    params = {k: copy.deepcopy(v) for k, v in current.items() if k not in OUTPUT_ONLY}
+    desired = {v["VariantName"]: v for v in variants(description)}
+    requested = {change["VariantName"]: change for change in changes}
+    applied: list[dict[str, Any]] = []
+    for key in VARIANT_LISTS:
+        for variant in params.get(key) or []:
+            before = dict(variant)
+            live = desired.get(variant["VariantName"], {})
+            if "InitialInstanceCount" in variant and "DesiredInstanceCount" in live:
+                variant["InitialInstanceCount"] = live["DesiredInstanceCount"]
+            if "ServerlessConfig" in variant and "DesiredProvisionedConcurrency" in live:
+                variant["ServerlessConfig"]["ProvisionedConcurrency"] = live["DesiredProvisionedConcurrency"]
+            variant.update({k: v for k, v in requested.get(variant["VariantName"], {}).items()
+                            if k != "VariantName"})
+            applied.extend({"VariantName": variant["VariantName"], "Field": field,
+                            "From": before.get(field), "To": variant.get(field)}
+                           for field in sorted(set(before) | set(variant)) if before.get(field) != variant.get(field))
+    params["EndpointConfigName"] = name
+    kept_tags = [tag for tag in tags if not tag["Key"].startswith(RESERVED_TAG_PREFIX)]
+    if kept_tags:
+        params["Tags"] = kept_tags
+    return params, applied
+
+
+def create(params: dict[str, Any]) -> None:
+    """CreateEndpointConfig. When a retry finds the config already made with the same content, that is fine."""
+    sagemaker = client("sagemaker")
+    try:
+        sagemaker.create_endpoint_config(**params)
+    except ClientError as error:
+        if error_code(error) != "ValidationException" or "already exist" not in str(error):
+            raise
+        existing = sagemaker.describe_endpoint_config(EndpointConfigName=params["EndpointConfigName"])
+        for key in VARIANT_LISTS:
+            if (existing.get(key) or []) != (params.get(key) or []):
+                raise EndpointConfigConflict(
+                    f"endpoint config {params['EndpointConfigName']} already exists with other {key}; "
+                    "start a new execution") from error

@@ -1,0 +1,77 @@
+"""The exceptions the functions raise.
+
+Their class names are the contract with the state machine: Step Functions matches a Python Lambda's
+error by the exception's class name (`ErrorEquals`), and the execution fails with that name.
+"""
+
+
+class UpdaterError(Exception):
+    """Base class; never raised itself."""
+
+
+class InvalidInput(UpdaterError):
+    """The request is malformed; the message names each field and its allowed values."""
+
+
+class EndpointNotFound(UpdaterError):
+    """The endpoint does not exist."""
+
+
+class EndpointNotInService(UpdaterError):
+    """The endpoint must be InService before an update starts."""
+
+
+class AwsTransientError(UpdaterError):
+    """Throttling or a transient service fault that outlasted the SDK's own retries; the workflow retries."""
+
+
+class AwsRequestFailed(UpdaterError):
+    """An AWS call failed permanently (validation, missing resource, access denied...)."""
+
+
+class EndpointConfigConflict(UpdaterError):
+    """An endpoint config with the new name exists with other content."""
+
+
+class EndpointUpdateFailed(UpdaterError):
+    """The endpoint went to Failed (or was deleted) during the update."""
+
+
+class EndpointUpdateRolledBack(UpdaterError):
+    """The endpoint is InService again but on another config than the new one: the update was rolled back."""
+
+
+class EndpointUpdateRollbackFailed(UpdaterError):
+    """UpdateRollbackFailed: a mix of the old and the new config is serving."""
+
+
+class EndpointUpdateTimedOut(UpdaterError):
+    """The update did not finish before the request's TimeoutSeconds."""
+
+
+class ScalingRestoreFailed(UpdaterError):
+    """The scaling configuration could not be restored to the snapshot; the message says how by hand."""
+
+
+class EndpointUpdateInProgress(UpdaterError):
+    """Another execution holds the endpoint's lock; the message names it."""
+
+
+class ScalingRestorePending(UpdaterError):
+    """An earlier update deregistered the endpoint's scaling and it was never restored; restore it first."""
+
+
+class UpdateRecordNotFound(UpdaterError):
+    """The updates table has no record for that endpoint and execution."""
+
+
+class NothingToRestore(UpdaterError):
+    """The break-glass restore found no update of the endpoint in the updates table."""
+
+
+class LockLost(UpdaterError):
+    """The endpoint's lock was taken back from this execution (it was stopped); it must change nothing more."""
+
+
+class ModelConflict(UpdaterError):
+    """A model with the name the workflow gives a package's model exists and is made from something else."""

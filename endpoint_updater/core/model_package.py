@@ -1,0 +1,90 @@
+"""Deploying an approved model package: the Model the workflow creates from it, and its checks.
+
+SageMaker deploys a model package through a Model whose container names the package (CreateModel with
+PrimaryContainer.ModelPackageName). The Model reuses the execution role and the network settings (VpcConfig,
+EnableNetworkIsolation) of the model the variant serves now, so the new model runs where the old one did.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Any
+
+from endpoint_updater.core.aws import client
+from endpoint_updater.core.errors import InvalidInput, ModelConflict
+from endpoint_updater.core.request import Request
+
+APPROVED = "Approved"
+NAME_LIMIT = 63
+
+
+def model_name(package_arn: str) -> str:
+    """`<group>-<version>-<hash>`: the same for the same package (a retried step finds its own model)."""
+    group, version = package_arn.rsplit("/", 2)[-2:]
+    digest = hashlib.sha256(package_arn.encode()).hexdigest()[:6]
+    tail = f"-{version}-{digest}"
+    return group[:NAME_LIMIT - len(tail)].rstrip("-") + tail
+
+
+def with_model(request: Request) -> Request:
+    """The request with the package's model as its variant's ModelName change."""
+    if request.ModelPackage is None:
+        return request
+    change = {"VariantName": request.ModelPackage["VariantName"],
+              "ModelName": model_name(request.ModelPackage["ModelPackageArn"])}
+    others = [c for c in request.VariantChanges if c["VariantName"] != change["VariantName"]]
+    merged = [{**c, "ModelName": change["ModelName"]} for c in request.VariantChanges
+              if c["VariantName"] == change["VariantName"]] or [change]
+    return dataclasses.replace(request, VariantChanges=others + merged)
+
+
+def check(request: Request) -> None:
+    """Refuse a package that is not approved. Nothing is changed."""
+    if request.ModelPackage is None:
+        return
+    arn = request.ModelPackage["ModelPackageArn"]
+    status = client("sagemaker").describe_model_package(ModelPackageName=arn).get("ModelApprovalStatus")
+    if status != APPROVED:
+        raise InvalidInput(f"ModelPackage.ModelPackageArn: {arn} is {status}; only {APPROVED} packages are deployed")
+
+
+def check_variant(request: Request, config: dict[str, Any]) -> None:
+    """Refuse a package meant for a variant the endpoint does not have (only production variants serve it)."""
+    if request.ModelPackage is None:
+        return
+    names = [v["VariantName"] for v in config.get("ProductionVariants") or []]
+    if request.ModelPackage["VariantName"] not in names:
+        raise InvalidInput(f"ModelPackage.VariantName: {request.ModelPackage['VariantName']!r} is not one of the "
+                           f"endpoint's production variants: {', '.join(names)}")
+
+
+def create(package_arn: str, current_model: str) -> str:
+    """Create the package's Model like `current_model`; a Model already made from this package is reused."""
+    sagemaker = client("sagemaker")
+    name = model_name(package_arn)
+    existing = _described(name)
+    if existing is not None:
+        if (existing.get("PrimaryContainer") or {}).get("ModelPackageName") != package_arn:
+            raise ModelConflict(f"model {name} exists and is not made from {package_arn}; delete or rename it")
+        return name
+    current = sagemaker.describe_model(ModelName=current_model)
+    params: dict[str, Any] = {"ModelName": name, "PrimaryContainer": {"ModelPackageName": package_arn},
+                              "ExecutionRoleArn": current["ExecutionRoleArn"]}
+    if current.get("VpcConfig"):
+        params["VpcConfig"] = current["VpcConfig"]
+    if current.get("EnableNetworkIsolation"):
+        params["EnableNetworkIsolation"] = True
+    sagemaker.create_model(**params)
+    return name
+
+
+def _described(name: str) -> dict[str, Any] | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        return dict(client("sagemaker").describe_model(ModelName=name))
+    except ClientError as error:
+        if "Could not find model" in str(error):
+            return None
+        raise

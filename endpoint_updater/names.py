@@ -1,0 +1,45 @@
+"""Names the stack, the functions, the command line and the local runner must agree on, defined once.
+
+Dependency-free on purpose: the CDK app (infra/), the Lambda functions (this package is in their code),
+the command line and the local runner all import it, and none of them may pull in another's dependencies.
+"""
+
+from __future__ import annotations
+
+# The stack, as app.py deploys it, and the outputs the command line reads.
+STACK_NAME = "EndpointUpdater"
+STATE_MACHINE_OUTPUT = "StateMachineArn"
+TABLE_OUTPUT = "UpdatesTableName"
+SERVICE_NAME = "endpoint-updater"
+METRICS_NAMESPACE = "EndpointUpdater"
+
+# Environment variables the stack sets on the functions (and the local runner in this process).
+TABLE_ENV = "UPDATES_TABLE_NAME"
+RETENTION_ENV = "RECORD_RETENTION_DAYS"
+STATE_MACHINE_ENV = "STATE_MACHINE_ARN"
+TOPIC_ENV = "NOTIFICATION_TOPIC_ARN"
+DEPLOYMENTS_ENV = "MODEL_PACKAGE_DEPLOYMENTS"
+RESTORE_BACKOFF_ENV = "RESTORE_BACKOFF_SECONDS"
+"""Seconds before the restore's second attempt (doubled before each later one); the local runner shortens it."""
+# Read by the command line only: the state machine to use when the stack's output is not wanted.
+CLI_STATE_MACHINE_ENV = "ENDPOINT_UPDATER_STATE_MACHINE_ARN"
+
+DEFAULT_RECORD_RETENTION_DAYS = 90
+
+# "Step Functions Execution Status Change" statuses (Step Functions API reference, DescribeExecution).
+RUNNING = "RUNNING"
+ENDED_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+"""An execution with one of these has ended; each gets its end-of-update message."""
+RECOVERED_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
+"""After these the recovery function restores the scaling (a stop or a timeout runs no Catch; FAILED too, as
+a safety net)."""
+
+# The events that start an update (infra/triggers.py's rules, the start function's parsing).
+UPDATE_REQUESTED = "Endpoint Update Requested"
+PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
+
+# How EventBridge retries delivering an event to a function, for every rule of the stack: its maximum
+# (185 attempts over 24 hours), since a dropped recovery or trigger is lost work (EventBridge User Guide,
+# "Event retry policy and using dead-letter queues").
+EVENT_RETRY_ATTEMPTS = 185
+EVENT_MAX_AGE_HOURS = 24

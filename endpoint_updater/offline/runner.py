@@ -1,0 +1,499 @@
+"""Execute the workflow's ASL file on this machine, with no AWS account and no Docker.
+
+moto's Step Functions interpreter runs the definition; every Lambda task is dispatched to the project's
+own handler, in-process; SageMaker, Application Auto Scaling and CloudWatch are moto's, extended by
+`offline.emulation`; the updates table is moto's DynamoDB. The definition is the same file the stack
+deploys, rendered with the same placeholders (`statemachine.render`).
+
+What EventBridge does around the workflow is emulated too: when an execution ends ABORTED, TIMED_OUT or
+FAILED, `wait` delivers the "Step Functions Execution Status Change" event to the recovery function, as
+the stack's rule would; `deliver` hands any event to a function the stack's rules target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import logging
+import os
+import threading
+import time
+import traceback
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.awslambda.models import LambdaBackend
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.botocore_stubber import BotocoreStubber
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped, ProgramTimedOut
+from moto.stepfunctions.parser.utils import TMP_THREADS
+
+from endpoint_updater import names
+from endpoint_updater.offline import emulation
+from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition, render
+
+MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+STATE_MACHINE_NAME = "endpoint-updater"
+FUNCTION_PREFIX = "endpoint-updater-"
+# The environment of every function, as the stack sets it (quieter logs, fewer SDK attempts so that the
+# state machine's Retry is exercised).
+UPDATES_TABLE_NAME = "endpoint-updater-updates"
+FUNCTION_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME": names.SERVICE_NAME, "POWERTOOLS_LOG_LEVEL": "ERROR",
+                        "AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "2",
+                        names.TABLE_ENV: UPDATES_TABLE_NAME, names.RETENTION_ENV: "30",
+                        names.RESTORE_BACKOFF_ENV: "0.05"}
+TERMINAL = frozenset(names.ENDED_STATUSES)
+# The statuses the stack's recovery rule matches ("Step Functions Execution Status Change" events).
+RECOVERED = frozenset(names.RECOVERED_STATUSES)
+ALL_FUNCTIONS = TASK_FUNCTIONS + EVENT_FUNCTIONS
+# How long a runner that exits waits for each interpreter thread of a stopped execution to end (the step
+# it is running finishes first).
+THREAD_JOIN_SECONDS = 60.0
+
+
+@dataclass
+class Execution:
+    """A finished (or still running) execution, as DescribeExecution and GetExecutionHistory show it."""
+
+    arn: str
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    recovery: Any = None
+    """What the recovery function answered to this execution's status-change event, if it was delivered."""
+
+    @property
+    def states_entered(self) -> list[str]:
+        return [e["stateEnteredEventDetails"]["name"] for e in self.events if e["type"].endswith("StateEntered")]
+
+    @property
+    def transitions(self) -> int:
+        """State transitions as Step Functions bills them: one per state entered."""
+        return len(self.states_entered)
+
+
+@dataclass
+class Crash:
+    exception: Exception
+    times: int
+
+
+@dataclass
+class Hook:
+    action: Callable[[dict[str, Any]], None]
+    skip: int
+
+
+class _LambdaContext:
+    """What the Python runtime passes as `context`; Powertools' Logger reads these fields."""
+
+    def __init__(self, function_name: str, function_arn: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function_arn
+        self.memory_limit_in_mb = 256
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + 300
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._deadline - time.monotonic()) * 1000)
+
+
+class LocalRunner:
+    """The workflow, deployed into an in-process emulated AWS account.
+
+    Use as a context manager; everything it creates is gone when it exits. Executions still running
+    then are stopped first, so that no interpreter thread outlives the emulator.
+    """
+
+    def __init__(self, region: str = "us-east-1",
+                 model_package_deployments: dict[str, dict[str, Any]] | None = None) -> None:
+        self.region = region
+        self.model_package_deployments = model_package_deployments or {}
+        self.notifications: list[dict[str, Any]] = []
+        """What the notification function published, in order: its answers (Subject) and the messages."""
+        self.functions: dict[str, TaskFunction] = {}
+        self.function_arns: dict[str, str] = {}
+        self.calls: list[tuple[str, str]] = []
+        """(function folder, "service:Operation") for every AWS call a handler made."""
+        self._crashes: dict[str, Crash] = {}
+        self._hooks: dict[str, Hook] = {}
+        self._lock = threading.RLock()
+        self._current = threading.local()
+        self._stack = contextlib.ExitStack()
+        self.state_machine_arn = ""
+        self._recoveries: dict[str, Any] = {}
+        self._notified: set[str] = set()
+        self._first_thread = len(TMP_THREADS)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def __enter__(self) -> LocalRunner:
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._stop_running_executions()
+        finally:
+            self._stack.close()
+
+    def _start(self) -> None:
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+        # Every function has the same environment, so it is set once for the runner's life: changing
+        # os.environ per invocation would race with threads that read it (botocore does, for proxies).
+        self._stack.enter_context(environment({"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
+                                                **FUNCTION_ENVIRONMENT}))
+        self._stack.enter_context(mock_aws(config=MOTO_CONFIG))
+        emulation.install()
+        emulation.reset()
+        self._stack.callback(emulation.reset)
+        importlib.import_module("endpoint_updater.core.aws").reset_clients()
+        self._stack.enter_context(_patched(LambdaBackend, "invoke", self._invoke))
+        self._stack.enter_context(_patched(LambdaSimpleBackend, "invoke", self._invoke))
+        self._stack.enter_context(_patched(BotocoreStubber, "__call__", self._recording(BotocoreStubber.__call__)))
+        self._stack.enter_context(_patched(Environment, "set_error", _kept_once_stopped(Environment.set_error)))
+        self._deploy()
+
+    def _deploy(self) -> None:
+        iam = boto3.client("iam", region_name=self.region)
+        role = iam.create_role(RoleName="endpoint-updater-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        lam = boto3.client("lambda", region_name=self.region)
+        _create_updates_table(self.region)
+        topic = boto3.client("sns", region_name=self.region).create_topic(Name="endpoint-updater-notifications")
+        # Set before any execution thread runs, as the stack sets them on the functions.
+        self._stack.enter_context(environment({
+            names.TOPIC_ENV: topic["TopicArn"],
+            names.DEPLOYMENTS_ENV: json.dumps(self.model_package_deployments)}))
+        for task in ALL_FUNCTIONS:
+            name = FUNCTION_PREFIX + task.folder.replace("_", "-")
+            arn = lam.create_function(
+                FunctionName=name, Runtime="python3.12", Role=role, Handler=task.handler,
+                Code={"ZipFile": _placeholder_zip()}, Environment={"Variables": FUNCTION_ENVIRONMENT},
+            )["FunctionArn"]
+            self.functions[name] = task
+            self.function_arns[task.folder] = arn
+        definition = render(read_definition(), {
+            task.placeholder: self.function_arns[task.folder] for task in TASK_FUNCTIONS})
+        self.state_machine_arn = self.sfn.create_state_machine(
+            name=STATE_MACHINE_NAME, definition=definition, roleArn=role)["stateMachineArn"]
+        # Set before any execution thread runs; the start function reads it.
+        self._stack.enter_context(environment({names.STATE_MACHINE_ENV: self.state_machine_arn}))
+
+    @property
+    def sfn(self) -> Any:
+        return boto3.client("stepfunctions", region_name=self.region)
+
+    # -- executions --------------------------------------------------------------------------------
+    def start(self, workflow_input: dict[str, Any], name: str | None = None) -> str:
+        return str(self.sfn.start_execution(
+            stateMachineArn=self.state_machine_arn, name=name or f"local-{uuid.uuid4().hex[:16]}",
+            input=json.dumps(workflow_input))["executionArn"])
+
+    def describe(self, execution_arn: str) -> Execution:
+        described = self.sfn.describe_execution(executionArn=execution_arn)
+        output = described.get("output")
+        return Execution(
+            arn=execution_arn, status=described["status"], output=json.loads(output) if output else None,
+            error=described.get("error"), cause=described.get("cause"), events=self.history(execution_arn))
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        pages = self.sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+        return [event for page in pages for event in page["events"]]
+
+    def wait(self, execution_arn: str, timeout: float = 120.0,
+             on_event: Callable[[dict[str, Any]], None] | None = None, recover: bool = True) -> Execution:
+        """Poll until the execution ends; `on_event` sees each history event once, as it appears.
+
+        With `recover`, an execution that ended ABORTED, TIMED_OUT or FAILED has its status-change event
+        delivered to the recovery function (once), and every ended execution to the notification function,
+        as the stack's EventBridge rules do.
+        """
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            status = self.sfn.describe_execution(executionArn=execution_arn)["status"]
+            if on_event is not None:
+                events = self.history(execution_arn)
+                for event in events[seen:]:
+                    on_event(event)
+                seen = len(events)
+            if status in TERMINAL:
+                if recover and status in RECOVERED and execution_arn not in self._recoveries:
+                    try:
+                        answer = self.deliver("recover_scaling", self.status_change_event(execution_arn))
+                    except FunctionError as error:  # on AWS: retried twice by Lambda, then dropped
+                        answer = {"Recovered": False, "Error": error.error_type, "Message": str(error)}
+                    self._recoveries[execution_arn] = answer
+                if recover and execution_arn not in self._notified:
+                    self._notified.add(execution_arn)
+                    self.notifications.append(self.deliver("notify_update", self.status_change_event(execution_arn)))
+                execution = self.describe(execution_arn)
+                execution.recovery = self._recoveries.get(execution_arn)
+                return execution
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {execution_arn} still {status} after {timeout} s")
+            time.sleep(0.05)
+
+    def published(self) -> list[dict[str, str | None]]:
+        """Every message published to the notification topic, in order (what its subscribers receive)."""
+        from moto.sns.models import sns_backends
+
+        arn = os.environ[names.TOPIC_ENV]
+        topic = sns_backends[arn.split(":")[4]][self.region].topics[arn]
+        return [{"Subject": subject, "Message": message} for _, message, subject, *_ in topic.sent_notifications]
+
+    def wait_for_state(self, execution_arn: str, state: str, timeout: float = 60.0) -> None:
+        """Poll until the execution has entered `state` (raises if it ends first)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.history(execution_arn)
+            if any(e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == state
+                   for e in events):
+                return
+            status = self.sfn.describe_execution(executionArn=execution_arn)["status"]
+            if status in TERMINAL:
+                raise RuntimeError(f"execution {execution_arn} ended {status} before entering {state}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {execution_arn} did not enter {state} within {timeout} s")
+            time.sleep(0.05)
+
+    def run(self, workflow_input: dict[str, Any], name: str | None = None, timeout: float = 120.0) -> Execution:
+        return self.wait(self.start(workflow_input, name), timeout)
+
+    def stop(self, execution_arn: str) -> None:
+        self._environment_of(execution_arn)
+        self.sfn.stop_execution(executionArn=execution_arn, error="Stopped", cause="stopped by the local runner")
+
+    def time_out(self, execution_arn: str) -> None:
+        """The execution reaches the state machine's TimeoutSeconds now.
+
+        The definition's TimeoutSeconds (hours) is left as deployed; this makes moto's interpreter take the
+        path it takes when that time has passed (`Environment.set_timed_out`): the execution ends TIMED_OUT
+        and, as on AWS, no Catch runs.
+        """
+        self._environment_of(execution_arn).set_timed_out()
+
+    def _environment_of(self, execution_arn: str, timeout: float = 30.0) -> Any:
+        """The interpreter's environment of a started execution.
+
+        moto's interpreter creates it in the execution's own thread, a moment after StartExecution has
+        returned; a stop or a timeout set before then would be lost (moto's StopExecution fails on it and
+        the execution runs on), so this waits for it.
+        """
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend = stepfunctions_parser_backends[execution_arn.split(":")[4]][self.region]
+        deadline = time.monotonic() + timeout
+        while True:
+            execution = next((e for e in backend._get_executions() if e.exec_arn == execution_arn), None)
+            if execution is None:
+                raise LookupError(f"no execution {execution_arn}")
+            worker = execution.exec_worker
+            if worker is not None and worker.env is not None:
+                return worker.env
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {execution_arn} has not begun after {timeout} s")
+            time.sleep(0.005)
+
+    def status_change_event(self, execution_arn: str) -> dict[str, Any]:
+        """The "Step Functions Execution Status Change" event EventBridge sends for the execution now."""
+        described = self.sfn.describe_execution(executionArn=execution_arn)
+        return {
+            "version": "0", "id": str(uuid.uuid4()), "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states", "account": execution_arn.split(":")[4], "region": self.region,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "resources": [execution_arn],
+            "detail": {
+                "executionArn": execution_arn, "stateMachineArn": self.state_machine_arn,
+                "name": described["name"], "status": described["status"],
+                "startDate": int(described["startDate"].timestamp() * 1000),
+                "stopDate": int(described["stopDate"].timestamp() * 1000) if described.get("stopDate") else None,
+                "input": described.get("input"), "output": described.get("output"),
+                "inputDetails": {"included": True}, "error": described.get("error"), "cause": described.get("cause"),
+            },
+        }
+
+    def deliver(self, folder: str, event: dict[str, Any]) -> Any:
+        """Invoke a function as an EventBridge rule does (asynchronously on AWS; here, awaited). Returns its
+        result; raises `FunctionError` when it raised."""
+        answer = boto3.client("lambda", region_name=self.region).invoke(
+            FunctionName=self.function_arns[folder], Payload=json.dumps(event).encode())
+        payload = json.loads(answer["Payload"].read() or b"null")
+        if answer.get("FunctionError"):
+            raise FunctionError(payload.get("errorType", "Unknown"), payload.get("errorMessage", ""))
+        return payload
+
+    def _stop_running_executions(self) -> None:
+        """Stop what still runs, and wait for the interpreter's threads to end.
+
+        A thread left running would go on invoking the functions, and write into the next runner's
+        emulated account (moto's backends are process-wide).
+        """
+        if not self.state_machine_arn:
+            return
+        pages = self.sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=self.state_machine_arn, statusFilter="RUNNING")
+        for execution in (e for page in pages for e in page["executions"]):
+            self.stop(execution["executionArn"])
+        for thread in TMP_THREADS[self._first_thread:]:
+            thread.join(timeout=THREAD_JOIN_SECONDS)
+            if thread.is_alive():
+                raise RuntimeError(f"an interpreter thread ({thread.name}) still runs {THREAD_JOIN_SECONDS} s "
+                                   "after its execution was stopped")
+
+    # -- fault injection ---------------------------------------------------------------------------
+    def crash(self, folder: str, exception: Exception | None = None, times: int = 1) -> None:
+        """The next `times` invocations of that function raise instead of running its handler."""
+        if folder not in {t.folder for t in ALL_FUNCTIONS}:
+            raise ValueError(f"no task function {folder!r}")
+        self._crashes[folder] = Crash(exception or RuntimeError(f"{folder} crashed (injected)"), times)
+
+    def before_invoke(self, folder: str, action: Callable[[dict[str, Any]], None], skip: int = 0) -> None:
+        """Run `action(event)` once, as that function's invocation number `skip` + 1 begins (before its
+        handler runs). Tests use it to act at a precise moment: stop the execution while a step runs, or
+        inject a fault meant for that step's own calls."""
+        if folder not in {t.folder for t in ALL_FUNCTIONS}:
+            raise ValueError(f"no function {folder!r}")
+        self._hooks[folder] = Hook(action, skip)
+
+    # -- the Lambda service, in-process ------------------------------------------------------------
+    def _invoke(self, backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
+                response_headers: dict[str, str]) -> bytes:
+        """As the Python runtime does: the handler's return value as JSON, or an unhandled error."""
+        name = function_name.split(":function:")[-1].split(":")[0]
+        task = self.functions[name]
+        event = json.loads(body) if body else {}
+        with self._lock:
+            previous = getattr(self._current, "folder", None)
+            self._current.folder = task.folder
+            try:
+                hook = self._hooks.get(task.folder)
+                if hook is not None:
+                    if hook.skip == 0:
+                        del self._hooks[task.folder]
+                        hook.action(event)
+                    else:
+                        hook.skip -= 1
+                crash = self._crashes.get(task.folder)
+                if crash is not None and crash.times > 0:
+                    crash.times -= 1
+                    raise crash.exception
+                module = importlib.import_module(task.module)
+                result = module.handler(event, _LambdaContext(name, self.function_arns[task.folder]))
+                payload = json.dumps(result).encode()
+            except Exception as error:
+                response_headers["x-amz-function-error"] = "Unhandled"
+                payload = json.dumps({
+                    "errorType": type(error).__name__, "errorMessage": str(error),
+                    "stackTrace": traceback.format_tb(error.__traceback__)}).encode()
+            finally:
+                self._current.folder = previous
+        response_headers["Content-Length"] = str(len(payload))
+        return payload
+
+    def _recording(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        runner = self
+
+        def call(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+            folder = getattr(runner._current, "folder", None)
+            if folder is not None:
+                _, service, operation = event_name.split(".", 2)
+                runner.calls.append((folder, f"{service}:{operation}"))
+            return original(stubber, event_name, request, **kwargs)
+
+        return call
+
+
+class FunctionError(Exception):
+    """A function invoked with `deliver` raised; `error_type` is its exception's class name."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+
+
+def _create_updates_table(region: str) -> None:
+    """The updates table, with the key schema and TTL attribute the stack gives it."""
+    store = importlib.import_module("endpoint_updater.core.store")
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    dynamodb.create_table(
+        TableName=UPDATES_TABLE_NAME, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": store.PARTITION_KEY, "KeyType": "HASH"},
+                   {"AttributeName": store.SORT_KEY, "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": store.PARTITION_KEY, "AttributeType": "S"},
+                              {"AttributeName": store.SORT_KEY, "AttributeType": "S"}])
+    dynamodb.update_time_to_live(TableName=UPDATES_TABLE_NAME, TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": store.TTL_ATTRIBUTE})
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _kept_once_stopped(set_error: Callable[..., None]) -> Callable[..., None]:
+    """An execution stopped (StopExecution) or timed out keeps that status.
+
+    On AWS an execution ends ABORTED once StopExecution has stopped it, and TIMED_OUT once it reached its
+    TimeoutSeconds; neither changes afterwards (StopExecution, DescribeExecution `status`:
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html,
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html). moto's
+    interpreter lets an error raised afterwards by the step that was running (for example a stop landing
+    while a Task state is being set up) turn it into FAILED.
+    """
+    def guarded(environment: Environment, error: Any) -> None:
+        with environment._state_mutex:
+            if isinstance(environment.program_state(), ProgramStopped | ProgramTimedOut):
+                return
+            set_error(environment, error)
+
+    return guarded
+
+
+@contextlib.contextmanager
+def _patched(cls: type, attribute: str, replacement: Callable[..., Any]) -> Iterator[None]:
+    original = cls.__dict__[attribute]
+    setattr(cls, attribute, replacement if attribute == "__call__" else _as_method(replacement))
+    try:
+        yield
+    finally:
+        setattr(cls, attribute, original)
+
+
+def _as_method(bound: Callable[..., Any]) -> Callable[..., Any]:
+    def method(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        return bound(backend, *args, **kwargs)
+
+    return method
+
+
+def _placeholder_zip() -> bytes:
+    """The functions' code is dispatched in-process; the emulated Lambda service only needs a package."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README", "code runs in-process; see offline/runner.py")
+    return buffer.getvalue()
