@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,11 +20,21 @@ ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ("start", "plan", "status", "history", "restore")
 
 
+# What the wheel is built from: the build writes build/ and *.egg-info next to its sources, so it works on a
+# copy, and two test workers building at once cannot meet in the checkout.
+SOURCES = ("pyproject.toml", "endpoint_updater", "lambdas", "statemachine")
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    wheels, target = tmp_path_factory.mktemp("wheel"), tmp_path_factory.mktemp("site")
+    source, wheels, target = (tmp_path_factory.mktemp(name) for name in ("source", "wheel", "site"))
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(ROOT / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(wheels), str(ROOT)],
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(wheels), str(source)],
                    check=True, cwd=wheels)
     (wheel,) = wheels.glob("endpoint_updater-*.whl")
     subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)], check=True, cwd=wheels)
