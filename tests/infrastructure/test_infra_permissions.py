@@ -81,23 +81,31 @@ def test_the_role_allows_exactly_the_table_actions_and_logging(
     assert allowed == actions_for(folder) | LOGGING_ACTIONS | TRACING_ACTIONS
 
 
-@FOLDERS
-def test_the_role_statements_are_the_table_rows_with_their_resources_and_conditions(
-    template: Template, folder: str
-) -> None:
-    # Given the role's statements, logging and tracing left aside
-    statements = [
-        statement
-        for statement in _statements(template, folder)
-        if not set(as_list(statement["Action"])) <= LOGGING_ACTIONS | TRACING_ACTIONS
-    ]
+Triple = tuple[str, str, str]
 
-    # When they are normalized like the table's grants
-    deployed = sorted(
-        _normalized(statement["Action"], statement["Resource"], statement.get("Condition")) for statement in statements
-    )
-    expected = sorted(
-        _normalized(
+
+def _triples(actions: Any, resources: Any, conditions: Any) -> set[Triple]:
+    """Each (action, resource, conditions) a statement or a grant allows, normalized alike."""
+    _, rendered, condition = _normalized(actions, resources, conditions)
+    return {(action, resource, condition) for action in as_list(actions) for resource in rendered}
+
+
+def _grants(template: Template, folder: str) -> set[Triple]:
+    """What the role's statements allow, logging and tracing left aside."""
+    return {
+        triple
+        for statement in _statements(template, folder)
+        for triple in _triples(statement["Action"], statement["Resource"], statement.get("Condition"))
+        if triple[0] not in LOGGING_ACTIONS | TRACING_ACTIONS
+    }
+
+
+def _table_grants(folder: str) -> set[Triple]:
+    """What the function's rows of the table allow, rendered for the stack's pattern."""
+    return {
+        triple
+        for grant in render(PERMISSIONS[folder], PATTERN)
+        for triple in _triples(
             list(grant.actions),
             [_rendered(resource) for resource in grant.resources],
             {
@@ -105,12 +113,63 @@ def test_the_role_statements_are_the_table_rows_with_their_resources_and_conditi
                 for operator, values in grant.conditions.items()
             },
         )
-        for grant in render(PERMISSIONS[folder], PATTERN)
-    )
+    }
 
-    # Then each statement is one grant of the table, all of them Allow
+
+@FOLDERS
+def test_the_role_grants_exactly_the_table_rows_with_their_resources_and_conditions(
+    template: Template, folder: str
+) -> None:
+    # Given each action the role allows on each resource under its conditions, logging and tracing left aside
+    deployed = _grants(template, folder)
+
+    # When it is compared with the table's rows for the function, rendered for the stack's pattern
+    expected = _table_grants(folder)
+
+    # Then the role allows each row's actions on the row's resources under the row's conditions, nothing else
     assert deployed == expected
-    assert {statement["Effect"] for statement in statements} == {"Allow"}
+    assert {statement["Effect"] for statement in _statements(template, folder)} == {"Allow"}
+
+
+@FOLDERS
+def test_the_policy_is_minimized_grants_on_any_resource_share_one_statement_with_tracing(
+    template: Template, folder: str
+) -> None:
+    # Given the role's statements, and the table's rows that grant on Resource "*" (the resourceless Describe*)
+    statements = _statements(template, folder)
+    grants = render(PERMISSIONS[folder], PATTERN)
+    on_any = {action for grant in grants if ANY_RESOURCE in grant.resources for action in grant.actions}
+
+    # When the statements on Resource "*" are collected
+    on_any_resource = [statement for statement in statements if statement["Resource"] == ANY_RESOURCE]
+
+    # Then, as @aws-cdk/aws-iam:minimizePolicies writes a policy, the statements with the same literal resource
+    # and no condition are one: the table's "*" row and X-Ray tracing share it, actions sorted
+    assert len(on_any_resource) == 1
+    assert "Condition" not in on_any_resource[0]
+    assert on_any_resource[0]["Action"] == sorted(on_any | TRACING_ACTIONS)
+    # And every other row keeps a statement of its own (each Fn::Sub resource is a distinct value at synthesis,
+    # so no two rows are merged), with one more statement for logging
+    rows_elsewhere = [grant for grant in grants if ANY_RESOURCE not in grant.resources]
+    assert len(statements) == len(rows_elsewhere) + 2
+
+
+def test_every_policy_lists_each_statement_s_actions_once_and_in_order(template: Template) -> None:
+    # Given every statement of every IAM policy of the stack (the functions' roles and the state machine's)
+    statements = [
+        statement
+        for policy in template["Resources"].values()
+        if policy["Type"] == "AWS::IAM::Policy"
+        for statement in as_list(policy["Properties"]["PolicyDocument"]["Statement"])
+    ]
+
+    # When their actions are read
+    actions = [as_list(statement["Action"]) for statement in statements]
+
+    # Then each statement lists its actions sorted and without repeats, as @aws-cdk/aws-iam:minimizePolicies
+    # writes them (the order the constructs added them in is not kept)
+    assert statements
+    assert all(listed == sorted(set(listed)) for listed in actions)
 
 
 @FOLDERS

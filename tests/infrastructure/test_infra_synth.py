@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from synthesized import Template, functions_by_folder
@@ -46,27 +50,91 @@ def test_app_synthesizes_with_no_credentials_and_no_docker(tmp_path: Path) -> No
     assert (tmp_path / "cdk.out" / f"{settings.STACK_ID}.template.json").is_file()
 
 
-def test_app_targets_the_cli_environment_when_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given the variables the CDK command line sets for the current profile
-    monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "111122223333")
-    monkeypatch.setenv("CDK_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path))
-    import app
+ACCOUNT, REGION = "111122223333", "eu-west-1"
 
-    # When the app runs
-    app.main()
 
-    # Then the stack is bound to that account and region, and the layer ARN names the region
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["artifacts"][settings.STACK_ID]["environment"] == "aws://111122223333/eu-west-1"
-    template = json.loads((tmp_path / f"{settings.STACK_ID}.template.json").read_text())
+@pytest.fixture(scope="module")
+def cli_synthesis(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Template]:
+    """The manifest and template of the app run as the CDK command line runs it for `cdk deploy`: in its own
+    process, with the profile's account and region in CDK_DEFAULT_* and the command line's context (version
+    reporting on, its default) in CDK_CONTEXT_JSON, which the CDK reads when the process starts."""
+    outdir = tmp_path_factory.mktemp("cli.out")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CDK_")}
+    env.update(
+        CDK_DEFAULT_ACCOUNT=ACCOUNT,
+        CDK_DEFAULT_REGION=REGION,
+        CDK_OUTDIR=str(outdir),
+        CDK_CONTEXT_JSON=json.dumps({"aws:cdk:version-reporting": True}),
+        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+    )
+    result = subprocess.run([sys.executable, "app.py"], cwd=settings.REPO_ROOT, env=env, capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    template = json.loads((outdir / f"{settings.STACK_ID}.template.json").read_text())
+    return manifest, template
+
+
+def test_app_targets_the_cli_environment_when_given(cli_synthesis: tuple[dict[str, Any], Template]) -> None:
+    # Given the app run with the variables the CDK command line sets for the current profile
+    manifest, template = cli_synthesis
+
+    # When its manifest and functions are read
     layers = {
         layer for _, function in functions_by_folder(template).values() for layer in function["Properties"]["Layers"]
     }
+
+    # Then the stack is bound to that account and region, and the layer ARN names the region
+    assert manifest["artifacts"][settings.STACK_ID]["environment"] == f"aws://{ACCOUNT}/{REGION}"
     version = settings.context_defaults()["powertoolsLayerVersion"]
     assert layers == {
-        f"arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:{version}"
+        f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:{version}"
     }
+
+
+def test_arns_the_cdk_builds_for_a_known_region_name_its_partition(
+    cli_synthesis: tuple[dict[str, Any], Template],
+) -> None:
+    # Given the stack bound to a region, and the ARNs the CDK builds itself: the state machine's, which the
+    # functions are given, and the account root's, which the notification key's policy trusts
+    _, template = cli_synthesis
+    machine_arns = {json.dumps(function["Properties"]["Environment"]["Variables"][settings.STATE_MACHINE_ENV])
+                    for _, function in functions_by_folder(template).values()}
+    key = next(resource for resource in template["Resources"].values() if resource["Type"] == "AWS::KMS::Key")
+    root = key["Properties"]["KeyPolicy"]["Statement"][0]["Principal"]["AWS"]
+
+    # When they are read
+    # Then the partition is written as the region's ("aws"), not left to {"Ref": "AWS::Partition"}
+    # (@aws-cdk/core:enablePartitionLiterals)
+    assert machine_arns == {json.dumps(f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{settings.STACK_ID}-Workflow")}
+    assert root == f"arn:aws:iam::{ACCOUNT}:root"
+
+
+def test_the_usage_metadata_names_construct_properties_but_none_of_the_stack_s_own_strings(
+    cli_synthesis: tuple[dict[str, Any], Template],
+) -> None:
+    # Given the CDKMetadata resource the CDK adds when the command line reports versions (its default), and the
+    # strings the stack writes into its resources: descriptions and the topic's display name
+    _, template = cli_synthesis
+    analytics = template["Resources"]["CDKMetadata"]["Properties"]["Analytics"]
+    own_strings = {value for resource in template["Resources"].values()
+                   for name in ("Description", "DisplayName")
+                   if isinstance(value := resource.get("Properties", {}).get(name), str)}
+
+    # When its usage data is decoded ("v2:deflate64:" and base64 of gzip)
+    scheme, encoded = analytics.rsplit(":", 1)
+    assert scheme == "v2:deflate64"
+    usage = gzip.decompress(base64.b64decode(encoded)).decode()
+
+    # Then, with @aws-cdk/core:enableAdditionalMetadataCollection, it lists the L2 constructs' property keys with
+    # their boolean and enum values, every other value written as "*", as well as the constructs used
+    assert usage.startswith(f"{metadata.version('aws-cdk-lib')}!aws-cdk-lib.")
+    assert '"enableKeyRotation":true' in usage
+    assert '"tracing":"Active"' in usage
+    assert '"description":"*"' in usage
+    # And none of the stack's own strings
+    assert len(own_strings) > 10
+    assert [string for string in own_strings if string in usage] == []
 
 
 def test_no_asset_needs_docker_or_bundling(template: Template, cloud_assembly: Path) -> None:
