@@ -27,6 +27,7 @@ from rich.live import Live
 from endpoint_updater.cli import errors, render, workflow
 from endpoint_updater.cli import request as inputs
 from endpoint_updater.cli.errors import CliError
+from endpoint_updater.names import execution_arn
 
 LOCAL_POLL_SECONDS = 0.1
 AWS_POLL_SECONDS = 3.0
@@ -47,7 +48,7 @@ class Env:
         """An ARN as it is; a bare name within the state machine, which is looked up only then."""
         if execution.startswith("arn:"):
             return execution
-        return workflow.execution_arn(self.state_machine(state_machine_arn), execution)
+        return execution_arn(self.state_machine(state_machine_arn), execution)
 
 
 @contextlib.contextmanager
