@@ -27,6 +27,10 @@ from endpoint_updater.names import (
 )
 
 TERMINAL = frozenset(ENDED_STATUSES)
+# DescribeStacks answers a stack that does not exist with a validation error (CloudFormation's query protocol
+# names it ValidationError; ValidationException is the JSON protocols' name). Given a stack name that is
+# well formed, as ours is, that error means nothing else.
+STACK_MISSING_CODES = frozenset({"ValidationError", "ValidationException"})
 _ALREADY_EXISTS_ARN = re.compile(r"arn:[^'\s]+")
 
 
@@ -52,7 +56,7 @@ def _stack_output(cloudformation: Any, key: str, otherwise: str) -> str:
     try:
         stacks = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"]
     except ClientError as error:
-        if error_code(error) == "ValidationException" and "does not exist" in str(error):
+        if error_code(error) in STACK_MISSING_CODES:
             raise CliError(f"stack {STACK_NAME} not found in {cloudformation.meta.region_name}: deploy it "
                            f"(make deploy), or {otherwise}", NOT_FOUND) from error
         raise
