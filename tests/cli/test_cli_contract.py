@@ -1,15 +1,64 @@
-"""What the command line returns comes from the workflow's own contract: the exit codes from the exception
-classes and AWS error codes, never from a message's text."""
+"""What the command line shows and returns comes from the workflow's own contract: the defaults from the
+published input schema, the exit codes from the exception classes, never from a message's text."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
+import click
 import pytest
-from cli_support import stubbed_cloudformation
+from cli_support import invoke, stubbed_cloudformation
 
 from endpoint_updater.cli import errors
 from endpoint_updater.cli.errors import CliError
+from endpoint_updater.cli.main import main
 from endpoint_updater.cli.workflow import find_state_machine
 from endpoint_updater.core import errors as core_errors
+
+PUBLISHED = Path(__file__).parents[2] / "statemachine" / "input.schema.json"
+SCHEMA_PROPERTIES = json.loads(PUBLISHED.read_text(encoding="utf-8"))["properties"]
+SHOWN_DEFAULT = re.compile(r"\(default (\w+)")
+
+
+def help_defaults() -> dict[tuple[str, str], tuple[str, str]]:
+    """(command, option) -> (the schema field its help names first, the default it shows)."""
+    found = {}
+    for command_name, command in main.commands.items():
+        for param in command.params:
+            if not isinstance(param, click.Option) or not param.help:
+                continue
+            shown = SHOWN_DEFAULT.search(param.help)
+            field = next((word for word in re.findall(r"\w+", param.help) if word in SCHEMA_PROPERTIES), None)
+            if shown and field:
+                found[(command_name, param.opts[0])] = (field, shown.group(1))
+    return found
+
+
+def test_every_default_the_help_shows_is_the_published_schemas() -> None:
+    # Given every option of every command whose help names a workflow input field and shows a default
+    shown = help_defaults()
+    assert {option for _, option in shown} >= {"--poll-interval", "--timeout"}
+
+    # When the defaults are compared with the published schema's
+    wrong = {key: (field, value, SCHEMA_PROPERTIES[field].get("default"))
+             for key, (field, value) in shown.items()
+             if value != str(SCHEMA_PROPERTIES[field].get("default"))}
+
+    # Then none differs
+    assert wrong == {}
+
+
+def test_the_help_text_people_read_shows_the_schema_defaults() -> None:
+    # Given the published defaults / When `start --help` is printed
+    run = invoke("start", "--help")
+    text = " ".join(run.stdout.split())
+
+    # Then it shows them
+    assert run.code == 0
+    assert f"PollIntervalSeconds (default {SCHEMA_PROPERTIES['PollIntervalSeconds']['default']};" in text
+    assert f"(default {SCHEMA_PROPERTIES['TimeoutSeconds']['default']})" in text
 
 
 def test_refusal_exit_codes_are_keyed_by_the_workflow_exception_classes() -> None:
