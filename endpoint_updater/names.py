@@ -34,6 +34,12 @@ RECOVERED_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
 """After these the recovery function restores the scaling (a stop or a timeout runs no Catch; FAILED too, as
 a safety net)."""
 
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """An execution's ARN from its state machine's and its name (the two differ only in these parts)."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+
+
 # The events that start an update (infra/triggers.py's rules, the start function's parsing).
 UPDATE_REQUESTED = "Endpoint Update Requested"
 PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"

@@ -15,6 +15,16 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
+from endpoint_updater.core.aws import error_code
+from endpoint_updater.core.errors import (
+    EndpointNotFound,
+    EndpointNotInService,
+    EndpointUpdateInProgress,
+    InvalidInput,
+    ScalingRestorePending,
+    UpdaterError,
+)
+
 # The exit codes, as the README documents them.
 OK = 0
 FAILED = 1
@@ -33,14 +43,16 @@ NAME_TAKEN = 7
 """An execution with this name already ran (names are kept 90 days): pass --name to run it again."""
 INTERRUPTED = 130
 
-# Execution error names and the exit code each maps to; any other failure is FAILED.
-ERROR_EXIT_CODES = {
-    "InvalidInput": REFUSED,
-    "EndpointNotFound": REFUSED,
-    "EndpointNotInService": BUSY,
-    "EndpointUpdateInProgress": BUSY,
-    "ScalingRestorePending": BUSY,
+# The workflow's refusals and the exit code each maps to; any other failure is FAILED. An execution (or a dry
+# run's plan) names its error by the exception's class name, the same contract the state machine relies on.
+REFUSAL_EXIT_CODES: dict[type[UpdaterError], int] = {
+    InvalidInput: REFUSED,
+    EndpointNotFound: REFUSED,
+    EndpointNotInService: BUSY,
+    EndpointUpdateInProgress: BUSY,
+    ScalingRestorePending: BUSY,
 }
+ERROR_EXIT_CODES = {error.__name__: code for error, code in REFUSAL_EXIT_CODES.items()}
 
 CREDENTIAL_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException",
                               "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch",
@@ -74,7 +86,7 @@ def aws_errors() -> Iterator[None]:
     except EndpointConnectionError as error:
         raise CliError(f"cannot reach AWS: {error}", AWS) from error
     except ClientError as error:
-        code = str(error.response.get("Error", {}).get("Code", ""))
+        code = error_code(error)
         message = str(error.response.get("Error", {}).get("Message", error))
         operation = getattr(error, "operation_name", "an AWS call")
         if code in CREDENTIAL_CODES:

@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from endpoint_updater.offline.demo import prepare_endpoint
 from endpoint_updater.offline.runner import LocalRunner, environment
 
-# Local executions poll the emulated endpoint every second unless --poll-interval says otherwise.
-POLL_INTERVAL_SECONDS = 1
 _active: list[LocalRunner] = []
 
 

@@ -27,6 +27,8 @@ from rich.live import Live
 from endpoint_updater.cli import errors, render, workflow
 from endpoint_updater.cli import request as inputs
 from endpoint_updater.cli.errors import CliError
+from endpoint_updater.core.request import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
+from endpoint_updater.names import execution_arn
 
 LOCAL_POLL_SECONDS = 0.1
 AWS_POLL_SECONDS = 3.0
@@ -47,7 +49,7 @@ class Env:
         """An ARN as it is; a bare name within the state machine, which is looked up only then."""
         if execution.startswith("arn:"):
             return execution
-        return workflow.execution_arn(self.state_machine(state_machine_arn), execution)
+        return execution_arn(self.state_machine(state_machine_arn), execution)
 
 
 @contextlib.contextmanager
@@ -134,8 +136,11 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--instance-count", type=whole, help="The variant's new InitialInstanceCount."),
         click.option("--capacity-add", type=whole, help="CapacityIncrease.Add: instances to add before updating."),
         click.option("--capacity-percent", type=whole, help="CapacityIncrease.Percent: percent to add, rounded up."),
-        click.option("--poll-interval", type=whole, help="PollIntervalSeconds (default 30; 1 with --local)."),
-        click.option("--timeout", type=whole, help="TimeoutSeconds: how long to wait for the update (default 14400)."),
+        click.option("--poll-interval", type=whole,
+                     help=f"PollIntervalSeconds (default {DEFAULT_POLL_INTERVAL_SECONDS}; "
+                          f"{inputs.LOCAL_POLL_INTERVAL_SECONDS} with --local)."),
+        click.option("--timeout", type=whole,
+                     help=f"TimeoutSeconds: how long to wait for the update (default {DEFAULT_TIMEOUT_SECONDS})."),
     ]):
         command = option(command)
     return command
@@ -148,9 +153,7 @@ def build_request(options: dict[str, Any], local: bool, dry_run: bool = False) -
                               capacity_add=options["capacity_add"], capacity_percent=options["capacity_percent"],
                               poll_interval=options["poll_interval"], timeout=options["timeout"], dry_run=dry_run)
     if local:
-        from endpoint_updater.cli.local import POLL_INTERVAL_SECONDS
-
-        given.setdefault("PollIntervalSeconds", POLL_INTERVAL_SECONDS)
+        given.setdefault("PollIntervalSeconds", inputs.LOCAL_POLL_INTERVAL_SECONDS)
     return inputs.validated(given)
 
 

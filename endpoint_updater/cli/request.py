@@ -16,6 +16,8 @@ from endpoint_updater.core.errors import InvalidInput
 from endpoint_updater.core.request import parse_request
 
 NAME_MAX = 80
+# Local executions poll the emulated endpoint every second unless --poll-interval says otherwise.
+LOCAL_POLL_INTERVAL_SECONDS = 1
 _NOT_IN_NAME = re.compile(r"[^0-9A-Za-z_-]")
 
 

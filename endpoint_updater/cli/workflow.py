@@ -12,6 +12,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from endpoint_updater.cli.errors import INVALID, NAME_TAKEN, NOT_FOUND, CliError
+from endpoint_updater.core.aws import error_code
+from endpoint_updater.core.errors import cause_message
 from endpoint_updater.names import (
     CLI_STATE_MACHINE_ENV as ARN_VARIABLE,
 )
@@ -21,14 +23,15 @@ from endpoint_updater.names import (
     STATE_MACHINE_OUTPUT,
     TABLE_ENV,
     TABLE_OUTPUT,
+    execution_arn,
 )
 
 TERMINAL = frozenset(ENDED_STATUSES)
+# DescribeStacks answers a stack that does not exist with a validation error (CloudFormation's query protocol
+# names it ValidationError; ValidationException is the JSON protocols' name). Given a stack name that is
+# well formed, as ours is, that error means nothing else.
+STACK_MISSING_CODES = frozenset({"ValidationError", "ValidationException"})
 _ALREADY_EXISTS_ARN = re.compile(r"arn:[^'\s]+")
-
-
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def find_state_machine(cloudformation: Any, given: str | None) -> str:
@@ -53,7 +56,7 @@ def _stack_output(cloudformation: Any, key: str, otherwise: str) -> str:
     try:
         stacks = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"]
     except ClientError as error:
-        if error_code(error) == "ValidationException" and "does not exist" in str(error):
+        if error_code(error) in STACK_MISSING_CODES:
             raise CliError(f"stack {STACK_NAME} not found in {cloudformation.meta.region_name}: deploy it "
                            f"(make deploy), or {otherwise}", NOT_FOUND) from error
         raise
@@ -62,11 +65,6 @@ def _stack_output(cloudformation: Any, key: str, otherwise: str) -> str:
         raise CliError(f"stack {STACK_NAME} has no output {key} (is its deployment finished?); {otherwise}",
                        NOT_FOUND)
     return str(outputs[key])
-
-
-def execution_arn(state_machine_arn: str, name: str) -> str:
-    """An execution's ARN from its state machine's and its name (the two differ only in these parts)."""
-    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
 
 
 def start(sfn: Any, state_machine_arn: str, name: str, request_json: str) -> dict[str, Any]:
@@ -100,7 +98,7 @@ def describe(sfn: Any, arn: str) -> dict[str, Any]:
             raise CliError(f"not an execution ARN: {arn}", INVALID) from error
         raise
     result = {k: described.get(k) for k in ("executionArn", "name", "stateMachineArn", "status", "error")}
-    result["cause"] = readable_cause(described.get("cause"))
+    result["cause"] = cause_message(described.get("cause"))
     result["startDate"] = _iso(described.get("startDate"))
     result["stopDate"] = _iso(described.get("stopDate"))
     result["input"] = _json(described.get("input"))
@@ -176,25 +174,12 @@ def steps(events: list[dict[str, Any]]) -> list[Step]:
         elif kind.startswith(("LambdaFunction", "Task")) and kind.endswith(("Failed", "TimedOut")) and open_steps:
             step = open_steps[-1]
             step.error = str(details.get("error") or kind)
-            step.cause = readable_cause(details.get("cause"))
+            step.cause = cause_message(details.get("cause"))
             step.failures.append(step.error)
         elif kind.startswith("Execution") and kind != "ExecutionStarted":
             for step in list(open_steps):
                 close(step, stamp, succeeded=step.type in ("Succeed", "Fail") or kind == "ExecutionSucceeded")
     return result
-
-
-def readable_cause(cause: str | None) -> str | None:
-    """A Lambda error's cause is the runtime's JSON; people want its message."""
-    if not cause:
-        return cause
-    try:
-        parsed = json.loads(cause)
-    except ValueError:
-        return cause
-    if isinstance(parsed, dict) and "errorMessage" in parsed:
-        return str(parsed["errorMessage"])
-    return cause
 
 
 def _json(text: str | None) -> Any:

@@ -1,4 +1,5 @@
-"""Reading the endpoint: its variants, and whether an update or a capacity change has finished."""
+"""The endpoint: reading its variants and whether an update or a capacity change has finished; raising its
+capacity and starting its update, while the execution holds the endpoint's lock."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from endpoint_updater.core import store
 from endpoint_updater.core.aws import client, error_code
 from endpoint_updater.core.errors import (
     EndpointNotFound,
@@ -80,3 +82,39 @@ def check(name: str, expected_config: str, deadline: str) -> dict[str, Any]:
             f"endpoint {name} is still {status} at the deadline {deadline} (TimeoutSeconds); "
             "stopped waiting")
     return result
+
+
+def raise_capacity(name: str, execution_arn: str, planned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Step 2b: raise each variant of the plan's `CapacityRaise` that is still below its target.
+
+    The targets were computed from the counts seen at validation, so a retry asks for the same counts and a
+    variant already at its target is left alone."""
+    description = describe_endpoint(name)
+    live = {v["VariantName"]: v for v in variants(description)}
+    raises = [{"VariantName": r["VariantName"], "From": r["From"], "DesiredInstanceCount": r["To"]}
+              for r in planned if live.get(r["VariantName"], {}).get("DesiredInstanceCount", 0) < r["To"]]
+    if raises and description["EndpointStatus"] == IN_SERVICE:
+        store.ensure_holder(name, execution_arn, "its capacity is left as it is")
+        client("sagemaker").update_endpoint_weights_and_capacities(
+            EndpointName=name,
+            DesiredWeightsAndCapacities=[{"VariantName": r["VariantName"],
+                                          "DesiredInstanceCount": r["DesiredInstanceCount"]} for r in raises])
+    store.progress(name, execution_arn, "CapacityRaised")
+    return raises
+
+
+def update(name: str, execution_arn: str, new_config: str, deployment: dict[str, Any] | None) -> dict[str, Any]:
+    """Step 6: UpdateEndpoint with the new config. A retry that finds the update already started is fine."""
+    params: dict[str, Any] = {"EndpointName": name, "EndpointConfigName": new_config}
+    if deployment:
+        params["DeploymentConfig"] = deployment
+    store.ensure_holder(name, execution_arn, "the endpoint is not updated")
+    try:
+        client("sagemaker").update_endpoint(**params)
+    except ClientError:
+        description = describe_endpoint(name)
+        pending = (description.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
+        if new_config not in (pending, description.get("EndpointConfigName")):
+            raise
+    store.progress(name, execution_arn, "UpdateStarted")
+    return {"EndpointConfigName": new_config}

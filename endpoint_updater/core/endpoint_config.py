@@ -10,9 +10,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
-from endpoint_updater.core.aws import client, error_code
-from endpoint_updater.core.endpoint import variants
+from endpoint_updater.core import store
+from endpoint_updater.core.aws import client, error_code, paginate
+from endpoint_updater.core.endpoint import describe_endpoint, variants
 from endpoint_updater.core.errors import EndpointConfigConflict
+from endpoint_updater.core.observability import logger
 
 # Output-only fields of DescribeEndpointConfig. Everything else is copied, including fields added to the
 # API later; the name is replaced.
@@ -29,6 +31,12 @@ def new_config_name(endpoint: str, execution_arn: str, start_time: str) -> str:
     started = dt.datetime.fromisoformat(start_time.replace("Z", "+00:00")).astimezone(dt.UTC)
     suffix = f"-{started:%Y%m%d%H%M%S}-{hashlib.sha256(execution_arn.encode()).hexdigest()[:6]}"
     return endpoint[: NAME_MAX - len(suffix)].rstrip("-") + suffix
+
+
+def describe(name: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The endpoint config and its tags (DescribeEndpointConfig does not return them)."""
+    config = client("sagemaker").describe_endpoint_config(EndpointConfigName=name)
+    return config, paginate("sagemaker", "list_tags", "Tags", ResourceArn=config["EndpointConfigArn"])
 
 
 def all_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -115,3 +123,15 @@ def create(params: dict[str, Any]) -> None:
                 raise EndpointConfigConflict(
                     f"endpoint config {params['EndpointConfigName']} already exists with other {key}; "
                     "start a new execution") from error
+
+
+def create_for_update(endpoint: str, execution_arn: str, current_name: str, changes: list[dict[str, Any]],
+                      name: str) -> dict[str, Any]:
+    """Steps 4 and 5: the config `name`, a copy of `current_name` with `changes`, each variant starting at
+    the endpoint's live counts (after any capacity raise)."""
+    current, tags = describe(current_name)
+    params, applied = build(current, describe_endpoint(endpoint), changes, name, tags)
+    create(params)
+    logger.info("endpoint config created", extra={"config": params["EndpointConfigName"], "changes": applied})
+    store.progress(endpoint, execution_arn, "ConfigCreated")
+    return {"EndpointConfigName": params["EndpointConfigName"], "Changes": applied}

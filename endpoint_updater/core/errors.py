@@ -1,8 +1,39 @@
-"""The exceptions the functions raise.
+"""The exceptions the functions raise, and how a failure's cause reads.
 
 Their class names are the contract with the state machine: Step Functions matches a Python Lambda's
 error by the exception's class name (`ErrorEquals`), and the execution fails with that name.
 """
+
+from __future__ import annotations
+
+import json
+from typing import overload
+
+
+@overload
+def cause_message(cause: str) -> str: ...
+
+
+@overload
+def cause_message(cause: None) -> None: ...
+
+
+def cause_message(cause: str | None) -> str | None:
+    """The message in a failure's cause, as people want to read it.
+
+    Step Functions gives a Lambda function's error as the runtime's JSON (errorMessage, errorType,
+    stackTrace...). Any other cause is returned as it is: plain text, JSON without an errorMessage, and a
+    cause Step Functions cut at its length limit, which no longer parses.
+    """
+    if not cause:
+        return cause
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        return str(parsed["errorMessage"])
+    return cause
 
 
 class UpdaterError(Exception):

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 from typing import Any
 
+from endpoint_updater.core import store
 from endpoint_updater.core.aws import client
 from endpoint_updater.core.errors import InvalidInput, ModelConflict
 from endpoint_updater.core.request import Request
@@ -77,6 +78,17 @@ def create(package_arn: str, current_model: str) -> str:
         params["EnableNetworkIsolation"] = True
     sagemaker.create_model(**params)
     return name
+
+
+def create_for_update(endpoint: str, execution_arn: str, package: dict[str, str],
+                      current_config_name: str) -> dict[str, Any]:
+    """Step 1c: the Model of `package` (ModelPackageArn, VariantName), made like the model its variant serves
+    in the endpoint's current config."""
+    config = client("sagemaker").describe_endpoint_config(EndpointConfigName=current_config_name)
+    current = next(v["ModelName"] for v in config["ProductionVariants"] if v["VariantName"] == package["VariantName"])
+    name = create(package["ModelPackageArn"], current)
+    store.progress(endpoint, execution_arn, "ModelCreated")
+    return {"ModelName": name, "ModelPackageArn": package["ModelPackageArn"], "BasedOn": current}
 
 
 def _described(name: str) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from endpoint_updater.core import endpoint_config, model_package, scaling
-from endpoint_updater.core.aws import client, jsonable, paginate
+from endpoint_updater.core.aws import jsonable
 from endpoint_updater.core.endpoint import IN_SERVICE, describe_endpoint, variants
 from endpoint_updater.core.errors import EndpointNotFound, EndpointNotInService, InvalidInput
 from endpoint_updater.core.request import Request
@@ -40,12 +40,11 @@ def survey(request: Request) -> Survey:
     status = description["EndpointStatus"]
     if status != IN_SERVICE:
         raise EndpointNotInService(f"endpoint {name} is {status}; it must be InService before an update starts")
-    config = client("sagemaker").describe_endpoint_config(EndpointConfigName=description["EndpointConfigName"])
+    config, tags = endpoint_config.describe(description["EndpointConfigName"])
     model_package.check_variant(request, config)
     problems = endpoint_config.check_changes(name, config, request.VariantChanges, request.DeploymentConfig)
     if problems:
         raise InvalidInput("invalid input: " + "; ".join(problems))
-    tags = paginate("sagemaker", "list_tags", "Tags", ResourceArn=config["EndpointConfigArn"])
     return Survey(description=description, config=config, tags=tags,
                   snapshot=scaling.capture(name, [v["VariantName"] for v in variants(description)]))
 

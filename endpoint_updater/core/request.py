@@ -64,6 +64,17 @@ def describe(name: str) -> str:
     return str(PROPERTIES[name].get("description", ""))
 
 
+def endpoint_named_in(raw_input: Any) -> str | None:
+    """The EndpointName of an execution's input (its JSON text, or parsed), or None when it names none. For
+    the functions that see executions end: an input refused at validation may be anything."""
+    try:
+        parsed = json.loads(raw_input) if isinstance(raw_input, str) else raw_input
+    except ValueError:
+        return None
+    name = parsed.get("EndpointName") if isinstance(parsed, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

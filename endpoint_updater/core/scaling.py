@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from endpoint_updater.core import store
 from endpoint_updater.core.aws import client, error_code, input_members, jsonable, paginate
-from endpoint_updater.core.errors import LockLost
 
 NAMESPACE = "sagemaker"
 SERVICE_LINKED_ROLE_PATH = ":role/aws-service-role/"
@@ -79,16 +79,15 @@ def describe_alarms(names: list[str]) -> list[dict[str, Any]]:
             for alarm in sorted(alarms, key=lambda a: a["AlarmName"])]
 
 
-def deregister(targets: list[dict[str, Any]], still_holding: Callable[[], bool] = lambda: True) -> list[str]:
-    """Deregister every captured target. A target already gone (a retried call) is fine.
+def deregister(endpoint: str, execution_arn: str, targets: list[dict[str, Any]]) -> list[str]:
+    """Step 2: deregister every captured target. A target already gone (a retried call) is fine.
 
-    `still_holding` is asked before each call: once the update has lost the endpoint's lock (the recovery
+    Before each call the execution must still hold the endpoint's lock: once it has lost it (the recovery
     took it back after a stop), nothing more is deregistered.
     """
     done: list[str] = []
     for target in targets:
-        if not still_holding():
-            raise LockLost(f"the lock of {target['ResourceId']} was taken back; deregistered so far: {done}")
+        store.ensure_holder(endpoint, execution_arn, f"deregistered so far: {done}")
         try:
             client(_AUTOSCALING).deregister_scalable_target(
                 ServiceNamespace=target["ServiceNamespace"], ResourceId=target["ResourceId"],
@@ -97,6 +96,7 @@ def deregister(targets: list[dict[str, Any]], still_holding: Callable[[], bool] 
             if error_code(error) != "ObjectNotFoundException":
                 raise
         done.append(target["ResourceId"])
+    store.progress(endpoint, execution_arn, "ScalingDeregistered")
     return done
 
 

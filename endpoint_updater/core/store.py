@@ -25,6 +25,7 @@ from endpoint_updater.core.aws import client, error_code
 from endpoint_updater.core.errors import (
     EndpointUpdateInProgress,
     InvalidInput,
+    LockLost,
     ScalingRestorePending,
     UpdateRecordNotFound,
 )
@@ -78,6 +79,10 @@ class Lock:
     last: str | None = None
     """The execution ARN of the endpoint's last update."""
 
+    def restore_owed_by(self, execution_arn: str) -> bool:
+        """Whether `execution_arn` holds the lock or has not restored the scaling it deregistered yet."""
+        return execution_arn in (self.holder, self.unrestored)
+
 
 def read_lock(endpoint: str) -> Lock:
     item = client("dynamodb").get_item(TableName=table_name(), Key=lock_key(endpoint), ConsistentRead=True)
@@ -85,8 +90,13 @@ def read_lock(endpoint: str) -> Lock:
     return Lock(endpoint, *((attributes.get(name) or {}).get("S") for name in ("Holder", "Unrestored", "LastUpdate")))
 
 
-def holds(endpoint: str, execution_arn: str) -> bool:
-    return read_lock(endpoint).holder == execution_arn
+def ensure_holder(endpoint: str, execution_arn: str, left_alone: str) -> None:
+    """Raise LockLost unless `execution_arn` still holds the endpoint's lock: once a stop's recovery or a
+    forced break-glass restore has taken it back, a step still running must change nothing more.
+    `left_alone` says what the step leaves unchanged, for the message."""
+    holder = read_lock(endpoint).holder
+    if holder != execution_arn:
+        raise LockLost(f"the lock of endpoint {endpoint} was taken back from execution {execution_arn}; {left_alone}")
 
 
 def execution_status(execution_arn: str) -> str:
@@ -179,11 +189,6 @@ def _event(phase: str, at: str, detail: str | None = None) -> dict[str, Any]:
     if detail:
         entry["Detail"] = {"S": detail[:2000]}
     return {"M": entry}
-
-
-def reached(event: dict[str, Any], phase: str) -> None:
-    """Record that the update of a step's `event` reached `phase`."""
-    progress(event["Request"]["EndpointName"], event["ExecutionId"], phase)
 
 
 def progress(endpoint: str, execution_arn: str, phase: str, detail: str | None = None) -> None:

@@ -13,8 +13,18 @@ import os
 import re
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from endpoint_updater.core.aws import client, error_code
 from endpoint_updater.core.errors import InvalidInput
-from endpoint_updater.names import DEPLOYMENTS_ENV, PACKAGE_STATE_CHANGE, UPDATE_REQUESTED
+from endpoint_updater.core.observability import logger
+from endpoint_updater.names import (
+    DEPLOYMENTS_ENV,
+    PACKAGE_STATE_CHANGE,
+    STATE_MACHINE_ENV,
+    UPDATE_REQUESTED,
+    execution_arn,
+)
 
 """JSON: model package group name -> {"EndpointName": ..., "VariantName": ..., optional workflow input fields}."""
 NAME_LIMIT = 80
@@ -27,6 +37,23 @@ def execution_name(prefix: str, identity: str, readable: str = "") -> str:
     digest = hashlib.sha256(identity.encode()).hexdigest()[:20]
     head = _NOT_ALLOWED.sub("-", f"{prefix}-{readable}" if readable else prefix)
     return f"{head[:NAME_LIMIT - len(digest) - 1]}-{digest}"
+
+
+def start(event: dict[str, Any]) -> dict[str, Any]:
+    """Start the execution a triggering event asks for; a duplicate delivery starts nothing."""
+    workflow_input, name = request_from(event)
+    state_machine = os.environ[STATE_MACHINE_ENV]
+    try:
+        arn = client("stepfunctions").start_execution(
+            stateMachineArn=state_machine, name=name, input=json.dumps(workflow_input))["executionArn"]
+    except ClientError as error:
+        if error_code(error) != "ExecutionAlreadyExists":
+            raise
+        arn = execution_arn(state_machine, name)
+        logger.info("duplicate trigger: the update was started already", extra={"execution": arn})
+        return {"ExecutionArn": arn, "Started": False}
+    logger.info("update started", extra={"execution": arn, "event": event.get("id")})
+    return {"ExecutionArn": arn, "Started": True}
 
 
 def request_from(event: dict[str, Any]) -> tuple[dict[str, Any], str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.stub import Stubber
 from click.testing import CliRunner
 
 from endpoint_updater.cli.main import main
@@ -30,6 +31,12 @@ def invoke(*args: str) -> Run:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def stubbed_cloudformation() -> tuple[Any, Stubber]:
+    cloudformation = boto3.client("cloudformation", region_name="eu-west-1", aws_access_key_id="x",
+                                  aws_secret_access_key="x")
+    return cloudformation, Stubber(cloudformation)
 
 
 def world() -> dict[str, Any]:

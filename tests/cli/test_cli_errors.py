@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
-from cli_support import invoke, one_line_error
+from cli_support import invoke, one_line_error, stubbed_cloudformation
 from moto import mock_aws
 
 from endpoint_updater.cli import errors
@@ -112,12 +109,6 @@ def test_no_region_is_one_line_and_exit_5(no_aws: None, monkeypatch: pytest.Monk
     run = invoke("plan", *NEW_MODEL)
     assert run.code == errors.AWS
     assert "no AWS region: pass --region" in one_line_error(run)
-
-
-def stubbed_cloudformation() -> tuple[Any, Stubber]:
-    cloudformation = boto3.client("cloudformation", region_name="eu-west-1", aws_access_key_id="x",
-                                  aws_secret_access_key="x")
-    return cloudformation, Stubber(cloudformation)
 
 
 def test_the_state_machine_is_the_stack_output(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ from endpoint_updater.core.errors import (
     EndpointUpdateRolledBack,
     EndpointUpdateTimedOut,
     InvalidInput,
+    LockLost,
 )
 from endpoint_updater.offline import emulation
 from endpoint_updater.offline.runner import LocalRunner, _LambdaContext
@@ -126,6 +127,29 @@ def test_raise_capacity_raises_autoscaled_variants_once(scaled: dict[str, Any]) 
     # A retry asks for nothing more
     assert call("raise_capacity", state) == []
     assert endpoint_state(ENDPOINT)["Variants"]["AllTraffic"]["DesiredInstanceCount"] == 4
+
+
+def test_raise_capacity_follows_the_plan(scaled: dict[str, Any]) -> None:
+    # Given a validated update whose plan raises AllTraffic from 2 to 3
+    state = validated({"CapacityIncrease": {"Add": 1}})
+    assert state["Plan"]["CapacityRaise"] == [{"VariantName": "AllTraffic", "From": 2, "To": 3}]
+    # When the plan is all the step is told of the raise (its targets and counts are not recomputed)
+    state["Plan"]["CapacityRaise"] = [{"VariantName": "AllTraffic", "From": 2, "To": 5}]
+    # Then it asks for the plan's count
+    assert call("raise_capacity", state) == [{"VariantName": "AllTraffic", "From": 2, "DesiredInstanceCount": 5}]
+    assert wait_in_service()["Variants"]["AllTraffic"]["DesiredInstanceCount"] == 5
+
+
+@pytest.mark.parametrize("step", ["deregister_scaling", "raise_capacity", "update_endpoint"])
+def test_a_step_whose_lock_was_taken_back_changes_nothing(scaled: dict[str, Any], step: str) -> None:
+    # Given a validated update whose lock a recovery took back (the execution was stopped)
+    state = validated({"CapacityIncrease": {"Add": 1}})
+    store.release(ENDPOINT, EXECUTION["Id"], restored=False)
+    before = {"scaling": scaling_state(ENDPOINT), "endpoint": endpoint_state(ENDPOINT)}
+    # When a step of that execution still runs / Then it stops with LockLost and the endpoint is as it was
+    with pytest.raises(LockLost, match=f"lock of endpoint {ENDPOINT} was taken back"):
+        call(step, state)
+    assert {"scaling": scaling_state(ENDPOINT), "endpoint": endpoint_state(ENDPOINT)} == before
 
 
 # -- check_endpoint --------------------------------------------------------------------------------------

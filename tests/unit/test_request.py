@@ -7,6 +7,7 @@ from endpoint_updater.core.request import (
     DEFAULT_INITIAL_POLL_DELAY_SECONDS,
     DEFAULT_POLL_INTERVAL_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
+    endpoint_named_in,
     parse_request,
 )
 
@@ -116,3 +117,17 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_input_that_is_not_an_object_is_refused() -> None:
     assert "must be a JSON object" in refused(["churn-prod"])
+
+
+@pytest.mark.parametrize(("raw_input", "name"), [
+    ('{"EndpointName": "churn-prod", "DryRun": true}', "churn-prod"),
+    ({"EndpointName": "churn-prod"}, "churn-prod"),
+    ('{"EndpointName": ""}', None),
+    ('{"EndpointName": 7}', None),
+    ('["churn-prod"]', None),
+    ("{not json", None),
+    (None, None),
+])
+def test_the_endpoint_an_execution_was_about_is_read_from_any_input(raw_input: object, name: str | None) -> None:
+    # Given an ended execution's input, valid or not / When its endpoint is read / Then a name or None, never an error
+    assert endpoint_named_in(raw_input) == name
