@@ -76,21 +76,27 @@ def aws_errors() -> Iterator[None]:
     """AWS SDK failures that are the caller's setup, not a bug, as one-line CliErrors."""
     try:
         yield
-    except (NoCredentialsError, PartialCredentialsError) as error:
-        raise CliError("no AWS credentials found: set a profile (--profile or AWS_PROFILE) or "
-                       f"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY ({error})", AWS) from error
-    except NoRegionError as error:
-        raise CliError("no AWS region: pass --region or set AWS_REGION", AWS) from error
-    except ProfileNotFound as error:
-        raise CliError(f"{error}: check --profile or AWS_PROFILE", AWS) from error
-    except EndpointConnectionError as error:
-        raise CliError(f"cannot reach AWS: {error}", AWS) from error
-    except ClientError as error:
+    except (BotoCoreError, ClientError) as error:
+        raise aws_failure(error) from error
+
+
+def aws_failure(error: BotoCoreError | ClientError) -> CliError:
+    """The one-line message and exit code of an AWS SDK failure, whichever command met it."""
+    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+        return CliError("no AWS credentials found: set a profile (--profile or AWS_PROFILE) or "
+                        f"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY ({error})", AWS)
+    if isinstance(error, NoRegionError):
+        # boto3 reads the region from AWS_DEFAULT_REGION or the profile, not from AWS_REGION.
+        return CliError("no AWS region: pass --region or set AWS_DEFAULT_REGION", AWS)
+    if isinstance(error, ProfileNotFound):
+        return CliError(f"{error}: check --profile or AWS_PROFILE", AWS)
+    if isinstance(error, EndpointConnectionError):
+        return CliError(f"cannot reach AWS: {error}", AWS)
+    if isinstance(error, ClientError):
         code = error_code(error)
         message = str(error.response.get("Error", {}).get("Message", error))
         operation = getattr(error, "operation_name", "an AWS call")
         if code in CREDENTIAL_CODES:
-            raise CliError(f"AWS refused {operation}: {code}: {message}", AWS) from error
-        raise CliError(f"{operation} failed: {code}: {message}", AWS) from error
-    except BotoCoreError as error:
-        raise CliError(f"AWS SDK error: {error}", AWS) from error
+            return CliError(f"AWS refused {operation}: {code}: {message}", AWS)
+        return CliError(f"{operation} failed: {code}: {message}", AWS)
+    return CliError(f"AWS SDK error: {error}", AWS)

@@ -21,6 +21,7 @@ from typing import Any
 
 import boto3
 import click
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.live import Live
 
@@ -117,7 +118,7 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--json", "as_json", is_flag=True, help="Print JSON for machines instead of text."),
         click.option("--local", is_flag=True,
                      help="Run against the embedded emulator (the demo's endpoint churn-prod), no AWS account."),
-        click.option("--region", help="AWS region (default: AWS_REGION or the profile's)."),
+        click.option("--region", help="AWS region (default: AWS_DEFAULT_REGION or the profile's)."),
         click.option("--profile", help="AWS profile (default: AWS_PROFILE)."),
     ]):
         command = option(command)
@@ -125,7 +126,7 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    whole = click.IntRange(min=None)
+    whole = click.INT
     for option in reversed([
         click.option("--input", "input_file", metavar="FILE",
                      help="The workflow input as a JSON file ('-' for stdin); flags override its fields."),
@@ -317,15 +318,6 @@ def history(execution: str, state_machine_arn: str | None, as_json: bool, local:
     return errors.OK
 
 
-def run() -> None:
-    """The console script's entry point."""
-    main()
-
-
-if __name__ == "__main__":
-    run()
-
-
 @main.command()
 @click.option("--endpoint", required=True, help="EndpointName: the endpoint whose scaling to restore.")
 @click.option("--execution", help="The ARN of the update whose snapshot to restore (default: the unrestored one, "
@@ -338,7 +330,13 @@ def restore(endpoint: str, execution: str | None, table: str | None, force: bool
             region: str | None, profile: str | None) -> int:
     """Break-glass: restore an endpoint's scaling from the snapshot stored in the updates table."""
     from endpoint_updater.core import breakglass
-    from endpoint_updater.core.errors import EndpointUpdateInProgress, NothingToRestore, UpdaterError
+    from endpoint_updater.core.errors import (
+        AwsRequestFailed,
+        AwsTransientError,
+        EndpointUpdateInProgress,
+        NothingToRestore,
+        UpdaterError,
+    )
 
     with environment(local, region, profile) as env:
         try:
@@ -349,6 +347,14 @@ def restore(endpoint: str, execution: str | None, table: str | None, force: bool
             raise CliError(str(error), errors.BUSY) from error
         except NothingToRestore as error:
             raise CliError(str(error), errors.NOT_FOUND) from error
+        except (AwsRequestFailed, AwsTransientError) as error:
+            # AWS could not be reached or refused the caller before the restore could end: the same exit code
+            # as every other command's AWS failure. A restore that ran and could not converge is
+            # ScalingRestoreFailed, below.
+            cause = error.__cause__
+            if isinstance(cause, BotoCoreError | ClientError):
+                raise errors.aws_failure(cause) from error
+            raise CliError(f"{type(error).__name__}: {str(error).splitlines()[0]}", errors.AWS) from error
         except UpdaterError as error:
             raise CliError(f"{type(error).__name__}: {str(error).splitlines()[0]}", errors.FAILED) from error
     if as_json:
@@ -358,3 +364,12 @@ def restore(endpoint: str, execution: str | None, table: str | None, force: bool
         click.echo(f"Scaling of {endpoint} restored from the snapshot of {report['Execution']}: "
                    + (f"{len(changes)} change(s): " + "; ".join(changes) if changes else "it was already as captured"))
     return errors.OK
+
+
+def run() -> None:
+    """The console script's entry point."""
+    main()
+
+
+if __name__ == "__main__":
+    run()

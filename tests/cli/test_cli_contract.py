@@ -99,3 +99,13 @@ def test_access_denied_on_the_stack_is_not_a_missing_stack(monkeypatch: pytest.M
     with stubber, pytest.raises(CliError) as caught, errors.aws_errors():
         find_state_machine(cloudformation, None)
     assert caught.value.code == errors.AWS
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_the_help_of_every_command_shows_no_placeholder_of_an_unset_bound(command: str) -> None:
+    # Given the help a person reads for each command
+    run = invoke(command, "--help")
+
+    # Then it shows no bound that was never set (an unbounded IntRange prints "[x<=None]")
+    assert run.code == 0
+    assert "None" not in run.stdout

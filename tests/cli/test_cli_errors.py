@@ -103,12 +103,23 @@ def test_no_credentials_is_one_line_and_exit_5(no_aws: None) -> None:
     assert "no AWS credentials found" in one_line_error(run)
 
 
+def test_the_break_glass_restore_without_credentials_exits_5_like_every_command(
+        no_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given no AWS credentials and a named updates table (the restore reads it before anything else)
+    monkeypatch.delenv("UPDATES_TABLE_NAME", raising=False)
+    run = invoke("restore", "--endpoint", "churn-prod", "--table", "endpoint-updater-updates")
+
+    # Then the restore fails as an AWS setup problem, not as a failed restore
+    assert run.code == errors.AWS
+    assert "no AWS credentials found" in one_line_error(run)
+
+
 def test_no_region_is_one_line_and_exit_5(no_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.delenv("AWS_REGION", raising=False)
     run = invoke("plan", *NEW_MODEL)
     assert run.code == errors.AWS
-    assert "no AWS region: pass --region" in one_line_error(run)
+    assert "no AWS region: pass --region or set AWS_DEFAULT_REGION" in one_line_error(run)
 
 
 def test_the_state_machine_is_the_stack_output(monkeypatch: pytest.MonkeyPatch) -> None:
