@@ -25,7 +25,7 @@ from endpoint_updater.core.errors import (
     UpdaterError,
 )
 
-# The exit codes, as the README documents them.
+# The exit codes, as docs/cli.md documents them.
 OK = 0
 FAILED = 1
 """The execution failed, timed out or was stopped (the workflow restored the scaling)."""

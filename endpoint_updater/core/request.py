@@ -32,7 +32,7 @@ def _range(spec: dict[str, Any]) -> tuple[int, int]:
 
 
 # The polling defaults were chosen with `make bench` (bench/polling.py) against boto3's 30-second waiter over
-# updates of 3 to 60 minutes: on average fewer polls and an earlier notice (README, "Polling policy"). The
+# updates of 3 to 60 minutes: on average fewer polls and an earlier notice (docs/benchmarks.md, "Polling policy"). The
 # first delay is the shortest simulated update; an update that ends or fails sooner is noticed only then.
 DEFAULT_INITIAL_POLL_DELAY_SECONDS: int = PROPERTIES["InitialPollDelaySeconds"]["default"]
 DEFAULT_POLL_INTERVAL_SECONDS: int = PROPERTIES["PollIntervalSeconds"]["default"]

@@ -71,7 +71,7 @@ def test_the_choice_polls_no_more_than_the_waiter_and_notices_sooner() -> None:
 
 
 def test_the_request_defaults_are_the_simulations_choice() -> None:
-    # The README's "Polling policy" numbers come from this choice; re-run `make bench` when it changes.
+    # The "Polling policy" numbers of docs/benchmarks.md come from this choice; re-run `make bench` when it changes.
     chosen = choose_default(simulated_durations())
     assert (chosen.initial_delay, chosen.interval) == (DEFAULT_INITIAL_POLL_DELAY_SECONDS,
                                                        DEFAULT_POLL_INTERVAL_SECONDS)
