@@ -50,15 +50,17 @@ Faults: :func:`inject_fault` makes the next calls of an operation answer with an
 request-handling layer (``BaseResponse.call_action``), so botocore parses a real ``ClientError`` (codes such
 as ThrottlingException are AWS "Common Errors", valid for every service).
 
-Time is wall clock (``time.monotonic``) unless a test holds it still with :func:`manual_clock`; endpoint
-statuses advance lazily whenever an operation looks at the endpoint (DescribeEndpoint, ListEndpoints,
-UpdateEndpoint, UpdateEndpointWeightsAndCapacities, RegisterScalableTarget).
+Time is real time (``time.monotonic``), or the local runner's emulated time while it runs
+(:func:`time_source`), unless a test holds it still with :func:`manual_clock`; endpoint statuses advance
+lazily whenever an operation looks at the endpoint (DescribeEndpoint, ListEndpoints, UpdateEndpoint,
+UpdateEndpointWeightsAndCapacities, RegisterScalableTarget).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import datetime as dt
 import functools
 import json
 import re
@@ -76,7 +78,7 @@ from moto.cloudwatch.models import cloudwatch_backends
 from moto.core import errors as moto_errors
 from moto.core.exceptions import JsonRESTError, ServiceException
 from moto.core.responses import ActionResult, BaseResponse
-from moto.core.utils import utcnow
+from moto.core.utils import utcnow as moto_utcnow
 from moto.sagemaker import models as sm_models
 from moto.sagemaker import responses as sm_responses
 from moto.sagemaker.exceptions import ValidationError
@@ -94,6 +96,7 @@ __all__ = [
     "install",
     "reset",
     "set_endpoint_status",
+    "time_source",
 ]
 
 DEFAULT_UPDATE_SECONDS = 0.5
@@ -162,8 +165,8 @@ _faults: dict[tuple[str, str], list[_Fault]] = {}
 class ManualClock:
     """A clock that moves only when told to, so a test can look at an endpoint in the middle of an update."""
 
-    def __init__(self) -> None:
-        self._now = time.monotonic()
+    def __init__(self, start: float) -> None:
+        self._now = start
 
     def __call__(self) -> float:
         return self._now
@@ -174,6 +177,14 @@ class ManualClock:
         self._now += seconds
 
 
+def _system_utcnow() -> dt.datetime:
+    return moto_utcnow()
+
+
+# Where durations are measured (monotonic seconds) and dates read (naive UTC, as moto keeps them): real time,
+# or the local runner's emulated time while it runs.
+_source: Callable[[], float] = time.monotonic
+_dates: Callable[[], dt.datetime] = _system_utcnow
 _clock: Callable[[], float] = time.monotonic
 
 
@@ -181,18 +192,38 @@ def _now() -> float:
     return _clock()
 
 
+def _utcnow() -> dt.datetime:
+    return _dates()
+
+
+@contextlib.contextmanager
+def time_source(monotonic: Callable[[], float], utc: Callable[[], dt.datetime]) -> Iterator[None]:
+    """The emulator measures durations with `monotonic` and dates what it changes with `utc` (aware or
+    naive UTC) until the block ends."""
+    global _source, _dates, _clock
+    with _LOCK:
+        saved = _source, _dates, _clock
+        _source, _clock = monotonic, monotonic
+        _dates = lambda: utc().replace(tzinfo=None)  # noqa: E731
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _source, _dates, _clock = saved
+
+
 @contextlib.contextmanager
 def manual_clock() -> Iterator[ManualClock]:
-    """Hold the emulated time still until ``advance``; wall-clock time comes back on exit."""
+    """Hold the emulated time still until ``advance``; the time source's time comes back on exit."""
     global _clock
-    clock = ManualClock()
     with _LOCK:
+        clock = ManualClock(_clock())
         _clock = clock
     try:
         yield clock
     finally:
         with _LOCK:
-            _clock = time.monotonic
+            _clock = _source
 
 
 def reset() -> None:
@@ -250,7 +281,7 @@ def set_endpoint_status(endpoint_name: str, status: str, failure_reason: str | N
                 state.capacity_deadline = None
                 endpoint.endpoint_status = status
                 endpoint.failure_reason = failure_reason
-                endpoint.last_modified_time = utcnow()
+                endpoint.last_modified_time = _utcnow()
     if not found:
         raise LookupError(f"no emulated endpoint named {endpoint_name!r}")
 
@@ -445,12 +476,12 @@ def _advance(backend: Any, endpoint: Any) -> None:
                 variant["CurrentServerlessConfig"] = copy.deepcopy(variant["DesiredServerlessConfig"])
         state.capacity_deadline = None
         endpoint.endpoint_status = "InService"
-        endpoint.last_modified_time = utcnow()
+        endpoint.last_modified_time = _utcnow()
     pending = state.pending_update
     if pending is None or pending.deadline is None or pending.deadline > now:
         return
     state.pending_update = None
-    endpoint.last_modified_time = utcnow()
+    endpoint.last_modified_time = _utcnow()
     reason = pending.failure_reason or _default_failure_reason(pending.outcome, pending)
     if pending.outcome == "succeed":
         endpoint.endpoint_config_name = pending.config_name
@@ -648,13 +679,13 @@ def _update_endpoint(
             variants=targets,
             shadow_variants=[_variant_summary(v) for v in request.get("ShadowProductionVariants") or []],
             data_capture=data_capture,
-            start_time=utcnow(),
+            start_time=_utcnow(),
             deadline=None if setting.outcome == "stuck" else _now() + setting.seconds,
             outcome=setting.outcome,
             failure_reason=setting.failure_reason,
         )
         endpoint.endpoint_status = "Updating"
-        endpoint.last_modified_time = utcnow()
+        endpoint.last_modified_time = _utcnow()
         return str(endpoint.arn)
 
 
@@ -700,7 +731,7 @@ def _update_endpoint_weights_and_capacities(
         state = _state(self, endpoint)
         state.capacity_deadline = _now() + seconds
         endpoint.endpoint_status = "Updating"
-        endpoint.last_modified_time = utcnow()
+        endpoint.last_modified_time = _utcnow()
         _advance(self, endpoint)  # seconds == 0 applies at once
         return str(endpoint.arn)
 
@@ -727,7 +758,7 @@ def _clamp_desired_instance_count(
             count = min(count, maximum)
         if count != variant["DesiredInstanceCount"]:
             variant["DesiredInstanceCount"] = variant["CurrentInstanceCount"] = count
-            endpoint.last_modified_time = utcnow()
+            endpoint.last_modified_time = _utcnow()
 
 
 def _list_endpoints_advancing(original: Callable[..., Any]) -> Callable[..., Any]:
