@@ -3,11 +3,14 @@
 moto's public face (``mock_aws`` and the boto3 calls it answers) is not enough to run the workflow locally:
 the runner dispatches Lambda invocations to our handlers, the emulator adds what moto's SageMaker and
 Application Auto Scaling lack, and the virtual clock replaces the interpreter's sleeping. All of that
-touches names moto does not promise to keep, so every such name is reached through this module, and
-:func:`check` verifies each of them, and the version, before anything is patched.
+touches names moto does not promise to keep, so every such name is spelled here only (``REQUIRED``, the
+emulator's ``PATCH_POINTS``, ``ADDED_POINTS`` and accessors), and :func:`check` verifies each of them, and
+the version, before anything is patched.
 
-The names were read in moto |MOTO_VERSION| (pinned exactly in pyproject.toml). Upgrading moto means
-reading each function here against the new version's source, then changing ``MOTO_VERSION``.
+The names were read in moto 5.2.5 (``MOTO_VERSION``, pinned exactly in pyproject.toml). Upgrading moto
+means reading each function here against the new version's source, then changing ``MOTO_VERSION``.
+Attributes of moto's model objects that hold their data (a backend's ``endpoints`` or ``policies``, an
+endpoint's ``endpoint_status``) are read where they are used, as any extension of a backend must.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ _DATED_MODULES = (
 # StopExecution's stop date (moto's own Step Functions models, which the parser's backend extends).
 _SFN_MODELS = "moto.stepfunctions.models"
 
-# Every private name used, as (module, attribute path). check() resolves each one.
+# Every private name used, as (module, attribute path). check() resolves each one; the emulator's are
+# added below, with its patch points.
 REQUIRED: tuple[tuple[str, str], ...] = (
     (_WAIT, "WaitFunction._wait_interval"),
     (_RETRIER, "RetrierDecl._eval_body"),
@@ -108,10 +112,10 @@ def _class_attribute(cls: type, name: str) -> Any:
     raise AttributeError(name)
 
 
-def check(installed: str | None = None, required: Sequence[tuple[str, str]] = REQUIRED) -> None:
+def check(installed: str | None = None, required: Sequence[tuple[str, str]] | None = None) -> None:
     """Fail (MotoChanged) unless every private name resolves and the installed moto is MOTO_VERSION."""
     installed = installed or installed_version()
-    for module, path in required:
+    for module, path in REQUIRED if required is None else required:
         _resolve(module, path, installed)
     if installed != MOTO_VERSION:
         raise MotoChanged(
@@ -350,3 +354,211 @@ def aws_calls_observed(observe: Callable[[str], None]) -> Iterator[None]:
 
     with patched(stubber, "__call__", call):
         yield
+
+
+# -- the services the emulator extends ------------------------------------------------------------------
+
+_SM_MODELS = "moto.sagemaker.models"
+_SM_RESPONSES = "moto.sagemaker.responses"
+_AAS_MODELS = "moto.applicationautoscaling.models"
+_AAS_RESPONSES = "moto.applicationautoscaling.responses"
+
+# What the emulator replaces in moto, by the emulator's name for it: (module, attribute path). Each one is
+# replaced once per process, by `replace`, with a function of moto's original.
+PATCH_POINTS: dict[str, tuple[str, str]] = {
+    "sagemaker.DescribeEndpoint": (_SM_MODELS, "SageMakerModelBackend.describe_endpoint"),
+    "sagemaker.CreateEndpoint": (_SM_MODELS, "SageMakerModelBackend.create_endpoint"),
+    "sagemaker.UpdateEndpointWeightsAndCapacities": (
+        _SM_MODELS, "SageMakerModelBackend.update_endpoint_weights_and_capacities"),
+    "sagemaker.ListEndpoints": (_SM_MODELS, "SageMakerModelBackend.list_endpoints"),
+    "sagemaker.DescribeEndpointConfig": (_SM_MODELS, "SageMakerModelBackend.describe_endpoint_config"),
+    "sagemaker.CreateEndpointConfig request": (_SM_RESPONSES, "SageMakerResponse.create_endpoint_config"),
+    "autoscaling.RegisterScalableTarget": (_AAS_MODELS, "ApplicationAutoscalingBackend.register_scalable_target"),
+    "autoscaling.DeregisterScalableTarget": (
+        _AAS_MODELS, "ApplicationAutoscalingBackend.deregister_scalable_target"),
+    "autoscaling.PutScalingPolicy": (_AAS_MODELS, "ApplicationAutoscalingBackend.put_scaling_policy"),
+    "autoscaling.DeleteScalingPolicy": (_AAS_MODELS, "ApplicationAutoscalingBackend.delete_scaling_policy"),
+    "autoscaling.PutScheduledAction": (_AAS_MODELS, "ApplicationAutoscalingBackend.put_scheduled_action"),
+    "autoscaling.DeleteScheduledAction": (_AAS_MODELS, "ApplicationAutoscalingBackend.delete_scheduled_action"),
+    "autoscaling.target parameters check": (_AAS_MODELS, "_target_params_are_valid"),
+    "autoscaling.DescribeScalingPolicies request": (
+        _AAS_RESPONSES, "ApplicationAutoScalingResponse.describe_scaling_policies"),
+    "autoscaling.request parameters check": (_AAS_RESPONSES, "ApplicationAutoScalingResponse._validate_params"),
+    "autoscaling.policy alarms created": (_AAS_MODELS, "FakeApplicationAutoscalingPolicy.create_alarms"),
+    "autoscaling.policy Alarms listed": (_AAS_RESPONSES, "_build_alarms"),
+    "every service.request handling": ("moto.core.responses", "BaseResponse.call_action"),
+}
+
+# What the emulator adds to moto: the owner must exist, the attribute need not (moto lacks the API).
+ADDED_POINTS: dict[str, tuple[str, str]] = {
+    "sagemaker.UpdateEndpoint": (_SM_MODELS, "SageMakerModelBackend.update_endpoint"),
+    "sagemaker.UpdateEndpoint request": (_SM_RESPONSES, "SageMakerResponse.update_endpoint"),
+}
+
+_NAMES: dict[str, tuple[str, str]] = {
+    "sagemaker backends": (_SM_MODELS, "sagemaker_backends"),
+    "sagemaker endpoint": (_SM_MODELS, "FakeEndpoint"),
+    "sagemaker endpoint config": (_SM_MODELS, "FakeEndpointConfig"),
+    "sagemaker ValidationError": ("moto.sagemaker.exceptions", "ValidationError"),
+    "autoscaling backends": (_AAS_MODELS, "applicationautoscaling_backends"),
+    "autoscaling policy key": (_AAS_MODELS, "FakeApplicationAutoscalingPolicy.formulate_key"),
+    "autoscaling resource type": (_AAS_MODELS, "_get_resource_type_from_resource_id"),
+    "autoscaling policy description": (_AAS_RESPONSES, "_build_policy"),
+    "autoscaling ValidationException": ("moto.applicationautoscaling.exceptions", "AWSValidationException"),
+    "cloudwatch backends": ("moto.cloudwatch.models", "cloudwatch_backends"),
+    "sns backends": ("moto.sns.models", "sns_backends"),
+    "json error": ("moto.core.exceptions", "JsonRESTError"),
+    "service error": ("moto.core.exceptions", "ServiceException"),
+    "action result": ("moto.core.responses", "ActionResult"),
+    "common error codes": ("moto.core.errors", "COMMON_ERROR_CODES"),
+    "utcnow": ("moto.core.utils", "utcnow"),
+    "response serialized": ("moto.core.responses", "BaseResponse.serialized"),
+    "response enriched": ("moto.core.responses", "BaseResponse._enrich_response"),
+    "response action": ("moto.core.responses", "BaseResponse._get_action"),
+    "response parameter": ("moto.core.responses", "BaseResponse._get_param"),
+}
+
+REQUIRED = (*REQUIRED, *PATCH_POINTS.values(), *_NAMES.values(),
+            *((module, path.rpartition(".")[0]) for module, path in ADDED_POINTS.values()))
+_replaced: set[str] = set()
+_replace_lock = threading.Lock()
+
+
+def _name(key: str) -> Any:
+    return _resolve(*_NAMES[key])
+
+
+def replace(point: str, make: Callable[[Any], Any]) -> None:
+    """moto's `point` (a PATCH_POINTS or ADDED_POINTS key) becomes `make(original)` for the rest of the
+    process (`original` is None for an added point); a point already replaced is left as it is (the
+    emulator's install is idempotent)."""
+    checked()
+    module, path = PATCH_POINTS.get(point) or ADDED_POINTS[point]
+    with _replace_lock:
+        if point in _replaced:
+            return
+        owner_path, _, name = path.rpartition(".")
+        owner = _resolve(module, owner_path) if owner_path else importlib.import_module(module)
+        original = _resolve(module, path) if point in PATCH_POINTS else None
+        setattr(owner, name, make(original))
+        _replaced.add(point)
+
+
+def sagemaker_backends() -> Iterator[Any]:
+    """Every SageMaker backend moto has made (each account, each region)."""
+    for account in list(dict.values(_name("sagemaker backends"))):
+        yield from list(dict.values(account))
+
+
+def sagemaker_backend(account_id: str, region: str) -> Any:
+    return _name("sagemaker backends")[account_id][region]
+
+
+def autoscaling_backend(account_id: str, region: str) -> Any:
+    return _name("autoscaling backends")[account_id][region]
+
+
+def cloudwatch_backend(account_id: str, region: str) -> Any:
+    return _name("cloudwatch backends")[account_id][region]
+
+
+def endpoint_class() -> Any:
+    return _name("sagemaker endpoint")
+
+
+def endpoint_config_arn(name: str, account_id: str, region: str) -> str:
+    return str(_name("sagemaker endpoint config").arn_formatter(name, account_id, region))
+
+
+def sagemaker_validation_error(message: str) -> Exception:
+    error: Exception = _name("sagemaker ValidationError")(message=message)
+    return error
+
+
+def autoscaling_validation_error(message: str) -> Exception:
+    error: Exception = _name("autoscaling ValidationException")(message)
+    return error
+
+
+def scaling_policy_key(namespace: str, resource_id: str, dimension: str, policy_name: str) -> str:
+    return str(_name("autoscaling policy key")(namespace, resource_id, dimension, policy_name))
+
+
+def resource_type(resource_id: str) -> str:
+    return str(_name("autoscaling resource type")(resource_id))
+
+
+def policy_description(policy: Any) -> dict[str, Any]:
+    """A scaling policy as DescribeScalingPolicies lists it."""
+    description: dict[str, Any] = _name("autoscaling policy description")(policy)
+    return description
+
+
+def json_error_class() -> type[Exception]:
+    """The base of the errors the emulator raises with a code of its own (moto serializes them)."""
+    error_class: type[Exception] = _name("json error")
+    return error_class
+
+
+def service_error_class() -> type[Exception]:
+    error_class: type[Exception] = _name("service error")
+    return error_class
+
+
+def action_result(value: Any) -> Any:
+    """What a replaced request handler returns for moto to serialize."""
+    return _name("action result")(value)
+
+
+def allow_error_code(code: str) -> None:
+    """Let moto's serializer answer `code` for every service without a warning (AWS "Common Errors" such as
+    ThrottlingException are valid for every service but absent from some service models)."""
+    codes: list[str] = _name("common error codes")
+    if code not in codes:
+        codes.append(code)
+
+
+def moto_utcnow() -> _datetime.datetime:
+    """Now, as moto dates what it creates (naive UTC)."""
+    now: _datetime.datetime = _name("utcnow")()
+    return now
+
+
+def request_operation(response: Any) -> str:
+    """The API operation of the request a moto response object is handling."""
+    return str(response._get_action())
+
+
+def request_service(response: Any) -> str:
+    """The boto3 client name of the service a moto response object answers for."""
+    return str(response.boto3_service_name)
+
+
+def error_answer(response: Any, error: Exception) -> Any:
+    """What moto's request handling returns for `error`: (status, headers, body)."""
+    status, headers, body = response.serialized(action_result(error))
+    headers, body = response._enrich_response(headers, body)
+    return status, headers, body
+
+
+def published(topic_arn: str, region: str) -> list[tuple[str, str | None]]:
+    """(message, subject) for every message moto's SNS accepted on the topic, in order."""
+    topic = _name("sns backends")[topic_arn.split(":")[4]][region].topics[topic_arn]
+    return [(message, subject) for _, message, subject, *_ in topic.sent_notifications]
+
+
+def request_param(response: Any, name: str, default: Any = None) -> Any:
+    """A parameter of the request a moto response object is handling."""
+    return response._get_param(name, default)
+
+
+def validate_autoscaling_request(response: Any) -> None:
+    """Application Auto Scaling's own check of a request's namespace, resource and dimension."""
+    response._validate_params()
+
+
+def keep_policy_identity(policy: Any, old: Any) -> None:
+    """The updated scaling policy `policy` keeps the identity (id, ARN, creation time) of `old`."""
+    policy._guid = old._guid
+    policy.policy_arn = old.policy_arn
+    policy.creation_time = old.creation_time

@@ -277,11 +277,8 @@ class LocalRunner:
 
     def published(self) -> list[dict[str, str | None]]:
         """Every message published to the notification topic, in order (what its subscribers receive)."""
-        from moto.sns.models import sns_backends
-
-        arn = os.environ[names.TOPIC_ENV]
-        topic = sns_backends[arn.split(":")[4]][self.region].topics[arn]
-        return [{"Subject": subject, "Message": message} for _, message, subject, *_ in topic.sent_notifications]
+        return [{"Subject": subject, "Message": message}
+                for message, subject in moto_seam.published(os.environ[names.TOPIC_ENV], self.region)]
 
     def wait_for_state(self, execution_arn: str, state: str, timeout: float = 60.0) -> None:
         """Let time pass until the execution has entered `state` (raises if it ends first). Time stops
