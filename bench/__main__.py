@@ -173,8 +173,8 @@ def render(results: dict[str, Any], default: polling.Policy) -> str:
                               f"{one['polls']} polls, <= {one['transitions_per_poll_cycle']} per poll cycle)"],
         ["Lambda invocations", one["lambda_invocations"]],
         ["AWS calls by the handlers", one["aws_calls"]],
-        ["wall time", f"{one['wall_seconds']:.2f} s"],
-        ["overhead (wall - emulated busy)", f"{one['overhead_seconds']:.2f} s"],
+        ["elapsed (emulated clock)", f"{one['elapsed_seconds']:.2f} s"],
+        ["overhead (elapsed - emulated busy)", f"{one['overhead_seconds']:.2f} s"],
         ["Step Functions Standard", f"${cost['step_functions']:.6f}"],
         [f"Lambda (requests + {cost['gb_seconds']:.2f} GB-s at {cost['memory_mb']} MB)",
          f"${cost['lambda_requests'] + cost['lambda_duration']:.6f}"],
@@ -195,9 +195,9 @@ def render(results: dict[str, Any], default: polling.Policy) -> str:
     thr = conc["throttling"]
     out += ["", f"4. Concurrent updates, Describe* throttled at {thr['rate_per_second']:g}/s (burst "
             f"{thr['burst']:g}) per service"]
-    out.append(_table(["executions", "wall", "succeeded", "failures", "throttled answers", "task retries",
+    out.append(_table(["executions", "elapsed (emulated)", "succeeded", "failures", "throttled answers", "task retries",
                        "transitions (+retries)"], [
-        [r["executions"], f"{r['wall_seconds']:.1f} s", r["succeeded"], r["failures"], r["throttled_answers"],
+        [r["executions"], f"{r['elapsed_seconds']:.1f} s", r["succeeded"], r["failures"], r["throttled_answers"],
          r["lambda_errors_retried"], r["transitions"] + r["lambda_errors_retried"]] for r in conc["runs"]]))
     out += ["", "Goals"]
     out.append(_table(["goal", "met", "measured", "margin"], [

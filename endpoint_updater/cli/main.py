@@ -28,6 +28,7 @@ from rich.live import Live
 from endpoint_updater.cli import errors, render, workflow
 from endpoint_updater.cli import request as inputs
 from endpoint_updater.cli.errors import CliError
+from endpoint_updater.core import clock
 from endpoint_updater.core.request import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
 from endpoint_updater.names import execution_arn
 
@@ -42,6 +43,8 @@ class Env:
     local_arn: str | None = None
     owned: bool = True
     """Whether the emulator (with --local) ends with this command."""
+    sleep: Callable[[float], None] = time.sleep
+    """How the command waits between two looks at an execution: the emulator's own clock with --local."""
 
     def state_machine(self, given: str | None) -> str:
         return self.local_arn or workflow.find_state_machine(self.cloudformation, given)
@@ -62,7 +65,7 @@ def environment(local: bool, region: str | None, profile: str | None) -> Iterato
         already_open = emulator.is_open()
         with emulator.session() as runner:
             yield Env(sfn=runner.sfn, cloudformation=None, local_arn=runner.state_machine_arn,
-                      owned=not already_open)
+                      owned=not already_open, sleep=runner.sleep)
         return
     from endpoint_updater.core.aws import reset_clients
 
@@ -201,7 +204,8 @@ def start(dry_run: bool, name: str | None, state_machine_arn: str | None, wait: 
             return errors.OK
         if not as_json:
             console.print(f"Started {started['name']} on {request['EndpointName']}")
-        execution = follow(env.sfn, started["executionArn"], console, LOCAL_POLL_SECONDS if local else AWS_POLL_SECONDS)
+        execution = follow(env.sfn, started["executionArn"], console, LOCAL_POLL_SECONDS if local else AWS_POLL_SECONDS,
+                           env.sleep)
     if as_json:
         print_json(execution)
     else:
@@ -221,7 +225,8 @@ def outcome_code(execution: dict[str, Any]) -> int:
     return errors.FAILED
 
 
-def follow(sfn: Any, arn: str, console: Console, interval: float) -> dict[str, Any]:
+def follow(sfn: Any, arn: str, console: Console, interval: float,
+           sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
     """Poll until the execution ends: a live table on a terminal, one line per state otherwise."""
     shown = 0
     live = Live(console=console, auto_refresh=False, transient=False) if console.is_terminal else None
@@ -230,7 +235,7 @@ def follow(sfn: Any, arn: str, console: Console, interval: float) -> dict[str, A
             while True:
                 execution = workflow.describe(sfn, arn)
                 steps = workflow.steps(workflow.history(sfn, arn))
-                now = dt.datetime.now(dt.UTC)
+                now = clock.now()
                 if live is not None:
                     live.update(render.steps_table(steps, now), refresh=True)
                 elif steps:
@@ -244,7 +249,7 @@ def follow(sfn: Any, arn: str, console: Console, interval: float) -> dict[str, A
                                 console.print(f"  {step.name} failed: {step.error}: {step.cause or ''}",
                                               highlight=False, markup=False)
                     return execution
-                time.sleep(interval)
+                sleep(interval)
     except KeyboardInterrupt:
         raise CliError(f"stopped following; the execution goes on: {arn}", errors.INTERRUPTED) from None
 
@@ -262,7 +267,7 @@ def plan(as_json: bool, local: bool, region: str | None, profile: str | None, **
     from endpoint_updater.core.request import parse_request
 
     request = parse_request(build_request(options, local), inputs.variant_fields())
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     # The real name carries the execution's start time and ARN; this one shows its form.
     new_name = endpoint_config.new_config_name(request.EndpointName, "plan", now.isoformat())
     with environment(local, region, profile):
@@ -308,12 +313,12 @@ def history(execution: str, state_machine_arn: str | None, as_json: bool, local:
         arn = env.execution_arn(execution, state_machine_arn)
         described = workflow.describe(env.sfn, arn)
         steps = workflow.steps(workflow.history(env.sfn, arn))
-    origin = steps[0].started if steps else dt.datetime.now(dt.UTC)
+    origin = steps[0].started if steps else clock.now()
     if as_json:
         print_json({"execution": described, "steps": [step.as_json(origin) for step in steps]})
     else:
         console = Console()
-        now = dt.datetime.fromisoformat(described["stopDate"]) if described.get("stopDate") else dt.datetime.now(dt.UTC)
+        now = dt.datetime.fromisoformat(described["stopDate"]) if described.get("stopDate") else clock.now()
         console.print(render.steps_table(steps, now, title=f"{described['name']}: {described['status']}"))
     return errors.OK
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from endpoint_updater.core import store
+from endpoint_updater.core import clock, store
 from endpoint_updater.core.aws import client, error_code
 from endpoint_updater.core.errors import (
     EndpointNotFound,
@@ -77,7 +77,7 @@ def check(name: str, expected_config: str, deadline: str) -> dict[str, Any]:
             f"({reason}). Inspect the endpoint's variants before updating it again")
     if status not in BUSY_STATUSES:
         raise EndpointUpdateFailed(f"endpoint {name} is {status}: {reason}")
-    if dt.datetime.now(dt.UTC) >= dt.datetime.fromisoformat(deadline):
+    if clock.now() >= dt.datetime.fromisoformat(deadline):
         raise EndpointUpdateTimedOut(
             f"endpoint {name} is still {status} at the deadline {deadline} (TimeoutSeconds); "
             "stopped waiting")

@@ -17,6 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from endpoint_updater.core import clock
 from endpoint_updater.core.aws import botocore_session_shared, translated_errors
 from endpoint_updater.names import METRICS_NAMESPACE
 
@@ -90,4 +91,4 @@ def update_finished(event: dict[str, Any], result: dict[str, Any]) -> None:
 def update_age(event: dict[str, Any], now: dt.datetime | None = None) -> float:
     """Seconds since the execution started: validation set Deadline to start + Request.TimeoutSeconds."""
     started = dt.datetime.fromisoformat(event["Deadline"]) - dt.timedelta(seconds=event["Request"]["TimeoutSeconds"])
-    return max(0.0, ((now or dt.datetime.now(dt.UTC)) - started).total_seconds())
+    return max(0.0, ((now or clock.now()) - started).total_seconds())

@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from endpoint_updater.core import clock
 from endpoint_updater.core.aws import client, error_code
 from endpoint_updater.core.errors import (
     EndpointUpdateInProgress,
@@ -62,12 +63,12 @@ def execution_name(execution_arn: str) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return clock.now().isoformat(timespec="seconds")
 
 
 def _expires_at() -> str:
     days = int(os.environ.get(RETENTION_ENV, DEFAULT_RECORD_RETENTION_DAYS))
-    return str(int((dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).timestamp()))
+    return str(int((clock.now() + dt.timedelta(days=days)).timestamp()))
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,8 @@ def main() -> int:
     say("endpoint-updater demo: the workflow's ASL file, executed on this machine against emulated AWS")
     say("(moto, extended by offline/emulation.py); no AWS account is used.\n")
     ok = True
-    with LocalRunner() as runner:
+    # Real time, so that a person can follow the states as they come.
+    with LocalRunner(real_time=True) as runner:
         prepare_endpoint()
         old_config = endpoint_state(ENDPOINT)["EndpointConfigName"]
         say(f"Endpoint {ENDPOINT}, InService on {old_config}, with autoscaling on AllTraffic")

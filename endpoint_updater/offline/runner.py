@@ -8,11 +8,16 @@ deploys, rendered with the same placeholders (`statemachine.render`).
 What EventBridge does around the workflow is emulated too: when an execution ends ABORTED, TIMED_OUT or
 FAILED, `wait` delivers the "Step Functions Execution Status Change" event to the recovery function, as
 the stack's rule would; `deliver` hands any event to a function the stack's rules target.
+
+Time is emulated (`offline.virtual_clock`): Wait states and Retry intervals take no real time while the
+caller waits for the workflow (`wait`, `wait_for_state`, `sleep`), and everything that reads time in the
+workflow reads `runner.clock`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import json
@@ -28,16 +33,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.session
 from moto import mock_aws
-from moto.awslambda.models import LambdaBackend
-from moto.awslambda_simple.models import LambdaSimpleBackend
-from moto.core.botocore_stubber import BotocoreStubber
-from moto.stepfunctions.parser.asl.eval.environment import Environment
-from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped, ProgramTimedOut
-from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from endpoint_updater import names
-from endpoint_updater.offline import emulation
+from endpoint_updater.core import clock as functions_clock
+from endpoint_updater.offline import emulation, moto_seam
+from endpoint_updater.offline.virtual_clock import VirtualClock
 from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition, render
 
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -119,8 +121,12 @@ class LocalRunner:
     """
 
     def __init__(self, region: str = "us-east-1",
-                 model_package_deployments: dict[str, dict[str, Any]] | None = None) -> None:
+                 model_package_deployments: dict[str, dict[str, Any]] | None = None,
+                 real_time: bool = False) -> None:
+        """`real_time`: Wait states and Retry intervals take their real time (the demo, for a person to
+        follow); by default they take none while the caller waits."""
         self.region = region
+        self.clock = VirtualClock(moto_seam.running_executions, jumps=not real_time)
         self.model_package_deployments = model_package_deployments or {}
         self.notifications: list[dict[str, Any]] = []
         """What the notification function published, in order: its answers (Subject) and the messages."""
@@ -136,7 +142,9 @@ class LocalRunner:
         self.state_machine_arn = ""
         self._recoveries: dict[str, Any] = {}
         self._notified: set[str] = set()
-        self._first_thread = len(TMP_THREADS)
+        self._first_thread = len(moto_seam.interpreter_threads())
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def __enter__(self) -> LocalRunner:
@@ -160,14 +168,21 @@ class LocalRunner:
         self._stack.enter_context(environment({"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
                                                 **FUNCTION_ENVIRONMENT}))
         self._stack.enter_context(mock_aws(config=MOTO_CONFIG))
+        # mock_aws gives each emulated account a new default boto3 session, and a new session loads and
+        # parses every service model again. One botocore session serves every runner in the process: it is
+        # only used inside mock_aws, so the credentials it caches are the emulator's.
+        boto3.setup_default_session(botocore_session=_botocore_session())
+        self._stack.callback(self._clients.clear)
         emulation.install()
         emulation.reset()
         self._stack.callback(emulation.reset)
         importlib.import_module("endpoint_updater.core.aws").reset_clients()
-        self._stack.enter_context(_patched(LambdaBackend, "invoke", self._invoke))
-        self._stack.enter_context(_patched(LambdaSimpleBackend, "invoke", self._invoke))
-        self._stack.enter_context(_patched(BotocoreStubber, "__call__", self._recording(BotocoreStubber.__call__)))
-        self._stack.enter_context(_patched(Environment, "set_error", _kept_once_stopped(Environment.set_error)))
+        self._stack.enter_context(moto_seam.interpreter_time(self.clock.pause, lambda: self.clock.skipped))
+        self._stack.enter_context(emulation.time_source(self.clock.monotonic, self.clock.utcnow))
+        self._stack.enter_context(functions_clock.reading(self.clock.utcnow))
+        self._stack.enter_context(moto_seam.lambda_invocations(self._invoke))
+        self._stack.enter_context(moto_seam.aws_calls_observed(self._record_call))
+        self._stack.enter_context(moto_seam.final_stop_and_timeout())
         self._deploy()
 
     def _deploy(self) -> None:
@@ -197,7 +212,14 @@ class LocalRunner:
 
     @property
     def sfn(self) -> Any:
-        return boto3.client("stepfunctions", region_name=self.region)
+        return self._client("stepfunctions")
+
+    def _client(self, service: str) -> Any:
+        """One client per service for the runner's life: creating a boto3 client costs more than most calls."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(service, region_name=self.region)
+            return self._clients[service]
 
     # -- executions --------------------------------------------------------------------------------
     def start(self, workflow_input: dict[str, Any], name: str | None = None) -> str:
@@ -218,60 +240,65 @@ class LocalRunner:
 
     def wait(self, execution_arn: str, timeout: float = 120.0,
              on_event: Callable[[dict[str, Any]], None] | None = None, recover: bool = True) -> Execution:
-        """Poll until the execution ends; `on_event` sees each history event once, as it appears.
+        """Let time pass until the execution ends; `on_event` sees each history event once, as it appears.
+        `timeout` is in real seconds (a guard against a test that would hang).
 
         With `recover`, an execution that ended ABORTED, TIMED_OUT or FAILED has its status-change event
         delivered to the recovery function (once), and every ended execution to the notification function,
         as the stack's EventBridge rules do.
         """
-        deadline = time.monotonic() + timeout
         seen = 0
-        while True:
+        status = ""
+
+        def ended() -> bool:
+            nonlocal seen, status
             status = self.sfn.describe_execution(executionArn=execution_arn)["status"]
             if on_event is not None:
                 events = self.history(execution_arn)
                 for event in events[seen:]:
                     on_event(event)
                 seen = len(events)
-            if status in TERMINAL:
-                if recover and status in RECOVERED and execution_arn not in self._recoveries:
-                    try:
-                        answer = self.deliver("recover_scaling", self.status_change_event(execution_arn))
-                    except FunctionError as error:  # on AWS: retried twice by Lambda, then dropped
-                        answer = {"Recovered": False, "Error": error.error_type, "Message": str(error)}
-                    self._recoveries[execution_arn] = answer
-                if recover and execution_arn not in self._notified:
-                    self._notified.add(execution_arn)
-                    self.notifications.append(self.deliver("notify_update", self.status_change_event(execution_arn)))
-                execution = self.describe(execution_arn)
-                execution.recovery = self._recoveries.get(execution_arn)
-                return execution
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"execution {execution_arn} still {status} after {timeout} s")
-            time.sleep(0.05)
+            return status in TERMINAL
+
+        if not self.clock.wait_for(ended, timeout):
+            raise TimeoutError(f"execution {execution_arn} still {status} after {timeout} s")
+        if recover and status in RECOVERED and execution_arn not in self._recoveries:
+            try:
+                answer = self.deliver("recover_scaling", self.status_change_event(execution_arn))
+            except FunctionError as error:  # on AWS: retried twice by Lambda, then dropped
+                answer = {"Recovered": False, "Error": error.error_type, "Message": str(error)}
+            self._recoveries[execution_arn] = answer
+        if recover and execution_arn not in self._notified:
+            self._notified.add(execution_arn)
+            self.notifications.append(self.deliver("notify_update", self.status_change_event(execution_arn)))
+        execution = self.describe(execution_arn)
+        execution.recovery = self._recoveries.get(execution_arn)
+        return execution
 
     def published(self) -> list[dict[str, str | None]]:
         """Every message published to the notification topic, in order (what its subscribers receive)."""
-        from moto.sns.models import sns_backends
-
-        arn = os.environ[names.TOPIC_ENV]
-        topic = sns_backends[arn.split(":")[4]][self.region].topics[arn]
-        return [{"Subject": subject, "Message": message} for _, message, subject, *_ in topic.sent_notifications]
+        return [{"Subject": subject, "Message": message}
+                for message, subject in moto_seam.published(os.environ[names.TOPIC_ENV], self.region)]
 
     def wait_for_state(self, execution_arn: str, state: str, timeout: float = 60.0) -> None:
-        """Poll until the execution has entered `state` (raises if it ends first)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            events = self.history(execution_arn)
+        """Let time pass until the execution has entered `state` (raises if it ends first). Time stops
+        there: the execution is still in that state (or a Wait state right after it) when this returns."""
+
+        def entered() -> bool:
             if any(e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == state
-                   for e in events):
-                return
+                   for e in self.history(execution_arn)):
+                return True
             status = self.sfn.describe_execution(executionArn=execution_arn)["status"]
             if status in TERMINAL:
                 raise RuntimeError(f"execution {execution_arn} ended {status} before entering {state}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"execution {execution_arn} did not enter {state} within {timeout} s")
-            time.sleep(0.05)
+            return False
+
+        if not self.clock.wait_for(entered, timeout):
+            raise TimeoutError(f"execution {execution_arn} did not enter {state} within {timeout} s")
+
+    def sleep(self, seconds: float) -> None:
+        """Let `seconds` of emulated time pass, as `time.sleep` would in real time."""
+        self.clock.sleep(seconds)
 
     def run(self, workflow_input: dict[str, Any], name: str | None = None, timeout: float = 120.0) -> Execution:
         return self.wait(self.start(workflow_input, name), timeout)
@@ -283,11 +310,18 @@ class LocalRunner:
     def time_out(self, execution_arn: str) -> None:
         """The execution reaches the state machine's TimeoutSeconds now.
 
-        The definition's TimeoutSeconds (hours) is left as deployed; this makes moto's interpreter take the
-        path it takes when that time has passed (`Environment.set_timed_out`): the execution ends TIMED_OUT
-        and, as on AWS, no Catch runs.
+        The definition's TimeoutSeconds (hours) is left as deployed: the clock moves on to that moment
+        (everything else running sees those hours pass too), and the execution ends TIMED_OUT, as on AWS
+        without any Catch running.
         """
-        self._environment_of(execution_arn).set_timed_out()
+        self._environment_of(execution_arn)
+        execution = next((e for e in moto_seam.running_executions() if e.arn == execution_arn), None)
+        if execution is None:
+            return
+        timeout_at = self.clock.timeout_at(execution)
+        if timeout_at is None:
+            raise ValueError("the definition has no TimeoutSeconds")
+        self.clock.advance(max(0.0, (timeout_at - self.clock.utcnow()).total_seconds()))
 
     def _environment_of(self, execution_arn: str, timeout: float = 30.0) -> Any:
         """The interpreter's environment of a started execution.
@@ -296,17 +330,11 @@ class LocalRunner:
         returned; a stop or a timeout set before then would be lost (moto's StopExecution fails on it and
         the execution runs on), so this waits for it.
         """
-        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
-
-        backend = stepfunctions_parser_backends[execution_arn.split(":")[4]][self.region]
         deadline = time.monotonic() + timeout
         while True:
-            execution = next((e for e in backend._get_executions() if e.exec_arn == execution_arn), None)
-            if execution is None:
-                raise LookupError(f"no execution {execution_arn}")
-            worker = execution.exec_worker
-            if worker is not None and worker.env is not None:
-                return worker.env
+            env = moto_seam.environment(moto_seam.find_execution(execution_arn))
+            if env is not None:
+                return env
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {execution_arn} has not begun after {timeout} s")
             time.sleep(0.005)
@@ -317,7 +345,7 @@ class LocalRunner:
         return {
             "version": "0", "id": str(uuid.uuid4()), "detail-type": "Step Functions Execution Status Change",
             "source": "aws.states", "account": execution_arn.split(":")[4], "region": self.region,
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "resources": [execution_arn],
+            "time": self.clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "resources": [execution_arn],
             "detail": {
                 "executionArn": execution_arn, "stateMachineArn": self.state_machine_arn,
                 "name": described["name"], "status": described["status"],
@@ -331,7 +359,7 @@ class LocalRunner:
     def deliver(self, folder: str, event: dict[str, Any]) -> Any:
         """Invoke a function as an EventBridge rule does (asynchronously on AWS; here, awaited). Returns its
         result; raises `FunctionError` when it raised."""
-        answer = boto3.client("lambda", region_name=self.region).invoke(
+        answer = self._client("lambda").invoke(
             FunctionName=self.function_arns[folder], Payload=json.dumps(event).encode())
         payload = json.loads(answer["Payload"].read() or b"null")
         if answer.get("FunctionError"):
@@ -350,7 +378,7 @@ class LocalRunner:
             stateMachineArn=self.state_machine_arn, statusFilter="RUNNING")
         for execution in (e for page in pages for e in page["executions"]):
             self.stop(execution["executionArn"])
-        for thread in TMP_THREADS[self._first_thread:]:
+        for thread in moto_seam.interpreter_threads()[self._first_thread:]:
             thread.join(timeout=THREAD_JOIN_SECONDS)
             if thread.is_alive():
                 raise RuntimeError(f"an interpreter thread ({thread.name}) still runs {THREAD_JOIN_SECONDS} s "
@@ -406,17 +434,11 @@ class LocalRunner:
         response_headers["Content-Length"] = str(len(payload))
         return payload
 
-    def _recording(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        runner = self
-
-        def call(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
-            folder = getattr(runner._current, "folder", None)
-            if folder is not None:
-                _, service, operation = event_name.split(".", 2)
-                runner.calls.append((folder, f"{service}:{operation}"))
-            return original(stubber, event_name, request, **kwargs)
-
-        return call
+    def _record_call(self, event_name: str) -> None:
+        folder = getattr(self._current, "folder", None)
+        if folder is not None:
+            _, service, operation = event_name.split(".", 2)
+            self.calls.append((folder, f"{service}:{operation}"))
 
 
 class FunctionError(Exception):
@@ -425,6 +447,11 @@ class FunctionError(Exception):
     def __init__(self, error_type: str, message: str) -> None:
         super().__init__(f"{error_type}: {message}")
         self.error_type = error_type
+
+
+@functools.cache
+def _botocore_session() -> botocore.session.Session:
+    return botocore.session.get_session()
 
 
 def _create_updates_table(region: str) -> None:
@@ -453,42 +480,6 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-def _kept_once_stopped(set_error: Callable[..., None]) -> Callable[..., None]:
-    """An execution stopped (StopExecution) or timed out keeps that status.
-
-    On AWS an execution ends ABORTED once StopExecution has stopped it, and TIMED_OUT once it reached its
-    TimeoutSeconds; neither changes afterwards (StopExecution, DescribeExecution `status`:
-    https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html,
-    https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html). moto's
-    interpreter lets an error raised afterwards by the step that was running (for example a stop landing
-    while a Task state is being set up) turn it into FAILED.
-    """
-    def guarded(environment: Environment, error: Any) -> None:
-        with environment._state_mutex:
-            if isinstance(environment.program_state(), ProgramStopped | ProgramTimedOut):
-                return
-            set_error(environment, error)
-
-    return guarded
-
-
-@contextlib.contextmanager
-def _patched(cls: type, attribute: str, replacement: Callable[..., Any]) -> Iterator[None]:
-    original = cls.__dict__[attribute]
-    setattr(cls, attribute, replacement if attribute == "__call__" else _as_method(replacement))
-    try:
-        yield
-    finally:
-        setattr(cls, attribute, original)
-
-
-def _as_method(bound: Callable[..., Any]) -> Callable[..., Any]:
-    def method(backend: Any, *args: Any, **kwargs: Any) -> Any:
-        return bound(backend, *args, **kwargs)
-
-    return method
 
 
 def _placeholder_zip() -> bytes:

@@ -13,8 +13,8 @@ its canaries were throttled (sagemaker-python-sdk pull request 1204), so the rea
 everything in an account is single-digit requests per second. Describe calls are the ones metered here:
 they are the calls a workflow repeats while it polls.
 
-Use :func:`enabled` around the code under load; :mod:`offline.emulation` consults :func:`throttles` for
-every request that reaches moto.
+Use :func:`enabled` around the code under load; ``offline.emulation.faults`` consults :func:`throttles`
+for every request that reaches moto.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from moto.core import errors as moto_errors
+from endpoint_updater.offline import moto_seam
 
 __all__ = [
     "DEFAULT_BURST",
@@ -127,9 +127,7 @@ def enabled(
     global _active
     if _active is not None:
         raise RuntimeError("throttling is already enabled")
-    # A common error, valid for every service but absent from some service models: tell moto's serializer.
-    if ERROR_CODE not in moto_errors.COMMON_ERROR_CODES:
-        moto_errors.COMMON_ERROR_CODES.append(ERROR_CODE)
+    moto_seam.allow_error_code(ERROR_CODE)
     throttle = _Throttle(rate, burst, services, clock)
     _active = throttle
     try:

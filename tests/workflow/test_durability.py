@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import time
 from typing import Any
 
 import boto3
@@ -144,7 +143,7 @@ def test_a_late_restore_of_an_execution_already_recovered_leaves_the_next_update
     runner.wait_for_state(stopped, "WaitBeforeFirstPoll")
     runner.stop(stopped)
     assert runner.wait(stopped).recovery["Recovered"] is True
-    time.sleep(1.2)  # the update SageMaker accepted has finished
+    runner.sleep(1.2)  # the update SageMaker accepted has finished
     # And the next update, which holds the endpoint and has deregistered its scaling
     following = runner.start({**REQUEST, "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v9"}]},
                              name="following")
@@ -223,7 +222,7 @@ def test_a_lock_whose_holder_ended_without_recovery_is_refused_then_restored_by_
     runner.stop(arn)
     assert runner.wait(arn, recover=False).status == "ABORTED"
     assert scaling_state(ENDPOINT) != before  # deregistered, and not yet restored
-    time.sleep(1.2)  # the update SageMaker accepted has finished
+    runner.sleep(1.2)  # the update SageMaker accepted has finished
     # When another update starts, it is refused: the endpoint's scaling is not restored
     refused = runner.run(REQUEST)
     assert refused.error == "ScalingRestorePending", refused.cause

@@ -14,7 +14,6 @@ The matrix is printed at the end of the run (tests/workflow/conftest.py).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -107,12 +106,12 @@ def arm(runner: LocalRunner, step: Step, fault: str, execution: list[str]) -> Ca
     return inject
 
 
-def wait_until_settled(timeout: float = 15.0) -> dict[str, Any]:
+def wait_until_settled(runner: LocalRunner, timeout: float = 15.0) -> dict[str, Any]:
     """The endpoint once SageMaker has finished what it was asked (an accepted update runs to its end)."""
-    deadline = time.monotonic() + timeout
+    deadline = runner.clock.monotonic() + timeout
     while (state := endpoint_state(ENDPOINT))["EndpointStatus"] == "Updating":
-        assert time.monotonic() < deadline, "endpoint still Updating"
-        time.sleep(0.05)
+        assert runner.clock.monotonic() < deadline, "endpoint still Updating"
+        runner.sleep(0.05)
     return state
 
 
@@ -148,7 +147,7 @@ def test_fault_matrix_cell(runner: LocalRunner, step: Step, fault: str, fault_ma
 
     # Then it ends as expected, with the scaling as captured, the lock released, and the right config
     want = expected(step, fault)
-    settled = wait_until_settled()
+    settled = wait_until_settled(runner)
     lock = store.read_lock(ENDPOINT)
     config = "old" if settled["EndpointConfigName"] == old_config else "new"
     fault_matrix.record(STEPS.index(step), step.name, FAULTS.index(fault), fault,
@@ -164,4 +163,4 @@ def test_fault_matrix_cell(runner: LocalRunner, step: Step, fault: str, fault_ma
     # And the update's record says so, and expires as an audit trail only now that the scaling is back
     record = store.read_update(ENDPOINT, execution[0])
     assert record["Phase"] == "ScalingRestored"
-    assert record["ExpiresAt"] > time.time() + 29 * 86400
+    assert record["ExpiresAt"] > runner.clock.utcnow().timestamp() + 29 * 86400

@@ -8,10 +8,9 @@ order.
 from __future__ import annotations
 
 import pytest
-from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from endpoint_updater.core import store
-from endpoint_updater.offline import emulation
+from endpoint_updater.offline import emulation, moto_seam
 from endpoint_updater.offline.runner import LocalRunner
 from endpoint_updater.offline.scenario import (
     VariantSpec,
@@ -44,7 +43,7 @@ def test_an_execution_stopped_as_soon_as_it_starts_runs_no_step(runner: LocalRun
 
 
 def test_a_runner_that_exits_leaves_no_interpreter_thread_running() -> None:
-    first = len(TMP_THREADS)
+    first = len(moto_seam.interpreter_threads())
     with LocalRunner() as runner:
         create_endpoint(ENDPOINT, (VariantSpec(count=2),))
         attach_scaling(ENDPOINT, "AllTraffic")
@@ -54,6 +53,6 @@ def test_a_runner_that_exits_leaves_no_interpreter_thread_running() -> None:
         runner.wait_for_state(waiting, "CheckUpdate")
         runner.start({**REQUEST, "EndpointName": "other"}, name="just-started")
     # When the runner has exited, then every thread its executions started has ended
-    started = TMP_THREADS[first:]
+    started = moto_seam.interpreter_threads()[first:]
     assert started, "the executions started no interpreter thread"
     assert [t.name for t in started if t.is_alive()] == []

@@ -279,3 +279,18 @@ def test_endpoint_not_in_service_is_refused_and_nothing_changes(runner: LocalRun
     assert scaling_state(ENDPOINT) == before
     assert boto3.client("sagemaker").list_endpoint_configs()["EndpointConfigs"] == configs_before
     assert endpoint_state(ENDPOINT)["EndpointConfigName"] == old_config
+
+
+def test_a_deadline_hours_away_is_reached_after_the_polls_real_time_would_make(runner: LocalRunner) -> None:
+    # Given an update that never ends, a deadline of two hours and a poll every 20 minutes
+    _, before = autoscaled_endpoint()
+    emulation.configure_update(ENDPOINT, outcome="stuck")
+    # When the workflow runs it
+    execution = update(runner, **NEW_MODEL, TimeoutSeconds=7200, InitialPollDelaySeconds=1200,
+                       PollIntervalSeconds=1200)
+    # Then the Deadline the functions compare and the Wait states agree on the time: the first poll at or
+    # after the deadline, the sixth, ends the update, and the history spans the two hours
+    assert_failed_and_restored(execution, before, "EndpointUpdateTimedOut")
+    assert execution.states_entered.count("CheckUpdate") == 6
+    stamps = [event["timestamp"] for event in execution.events]
+    assert 7200 <= (stamps[-1] - stamps[0]).total_seconds() < 7200 + 1200

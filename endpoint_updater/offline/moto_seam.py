@@ -1,0 +1,564 @@
+"""The one place where the offline runner and the emulator reach into moto's private internals.
+
+moto's public face (``mock_aws`` and the boto3 calls it answers) is not enough to run the workflow locally:
+the runner dispatches Lambda invocations to our handlers, the emulator adds what moto's SageMaker and
+Application Auto Scaling lack, and the virtual clock replaces the interpreter's sleeping. All of that
+touches names moto does not promise to keep, so every such name is spelled here only (``REQUIRED``, the
+emulator's ``PATCH_POINTS``, ``ADDED_POINTS`` and accessors), and :func:`check` verifies each of them, and
+the version, before anything is patched.
+
+The names were read in moto 5.2.5 (``MOTO_VERSION``, pinned exactly in pyproject.toml). Upgrading moto
+means reading each function here against the new version's source, then changing ``MOTO_VERSION``.
+Attributes of moto's model objects that hold their data (a backend's ``endpoints`` or ``policies``, an
+endpoint's ``endpoint_status``) are read where they are used, as any extension of a backend must.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _datetime
+import functools
+import importlib
+import importlib.metadata
+import inspect
+import json
+import threading
+import time as _time
+import types
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+MOTO_VERSION = "5.2.5"
+
+# Where moto's Step Functions interpreter lives (a port of LocalStack's).
+_PARSER = "moto.stepfunctions.parser"
+_WAIT = f"{_PARSER}.asl.component.state.wait.wait_function.wait_function"
+_RETRIER = f"{_PARSER}.asl.component.common.retry.retrier_decl"
+_ENVIRONMENT = f"{_PARSER}.asl.eval.environment"
+_PROGRAM_STATE = f"{_PARSER}.asl.eval.program_state"
+# The interpreter's modules that read the system clock with `datetime.datetime.now`: the execution's start
+# and stop dates, history event timestamps, the context object's EnteredTime, Wait's Timestamp, and the
+# stop dates of Parallel branches and Map runs.
+_DATED_MODULES = (
+    f"{_PARSER}.models",
+    f"{_PARSER}.backend.execution",
+    f"{_PARSER}.asl.eval.event.event_manager",
+    f"{_PARSER}.asl.component.state.state",
+    f"{_PARSER}.asl.component.state.wait.wait_function.timestamp",
+    f"{_PARSER}.asl.component.state.exec.state_parallel.branches_decl",
+    f"{_PARSER}.asl.component.state.exec.state_map.iteration.itemprocessor.map_run_record",
+)
+# StopExecution's stop date (moto's own Step Functions models, which the parser's backend extends).
+_SFN_MODELS = "moto.stepfunctions.models"
+
+# Every private name used, as (module, attribute path). check() resolves each one; the emulator's are
+# added below, with its patch points.
+REQUIRED: tuple[tuple[str, str], ...] = (
+    (_WAIT, "WaitFunction._wait_interval"),
+    (_RETRIER, "RetrierDecl._eval_body"),
+    (_RETRIER, "time"),
+    *((module, "datetime") for module in _DATED_MODULES),
+    (_SFN_MODELS, "utcnow"),
+    (f"{_PARSER}.models", "stepfunctions_parser_backends"),
+    (f"{_PARSER}.models", "StepFunctionsParserBackend._get_executions"),
+    (f"{_PARSER}.backend.execution", "Execution.exec_worker"),
+    (f"{_PARSER}.backend.execution", "Execution.exec_status"),
+    (_ENVIRONMENT, "Environment.set_error"),
+    (_ENVIRONMENT, "Environment.set_timed_out"),
+    (_ENVIRONMENT, "Environment.is_running"),
+    (_ENVIRONMENT, "Environment.program_state"),
+    (_ENVIRONMENT, "Environment._program_state"),
+    (_ENVIRONMENT, "Environment._state_mutex"),
+    (_PROGRAM_STATE, "ProgramStopped"),
+    (_PROGRAM_STATE, "ProgramTimedOut"),
+    (f"{_PARSER}.utils", "TMP_THREADS"),
+    ("moto.awslambda.models", "LambdaBackend.invoke"),
+    ("moto.awslambda_simple.models", "LambdaSimpleBackend.invoke"),
+    ("moto.core.botocore_stubber", "BotocoreStubber.__call__"),
+)
+
+
+class MotoChanged(RuntimeError):
+    """The installed moto is not the one the offline runner and emulator were written against."""
+
+
+def installed_version() -> str:
+    try:
+        return importlib.metadata.version("moto")
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
+
+
+def _resolve(module: str, path: str, installed: str | None = None) -> Any:
+    """`module.path`, or MotoChanged naming what is missing, the expected and the installed version."""
+    try:
+        value: Any = importlib.import_module(module)
+        for part in path.split("."):
+            value = getattr(value, part) if not isinstance(value, type) else _class_attribute(value, part)
+    except (ImportError, AttributeError) as error:
+        raise MotoChanged(
+            f"{module}.{path} is not in the installed moto {installed or installed_version()}; the offline "
+            f"runner and emulator use it and were written against moto {MOTO_VERSION} (pinned in "
+            "pyproject.toml): install that version, or port endpoint_updater/offline/moto_seam.py") from error
+    return value
+
+
+def _class_attribute(cls: type, name: str) -> Any:
+    # Instance attributes that the class only annotates (exec_status, exec_worker) count as present.
+    for klass in cls.__mro__:
+        if name in klass.__dict__ or name in inspect.get_annotations(klass):
+            return klass.__dict__.get(name)
+    raise AttributeError(name)
+
+
+def check(installed: str | None = None, required: Sequence[tuple[str, str]] | None = None) -> None:
+    """Fail (MotoChanged) unless every private name resolves and the installed moto is MOTO_VERSION."""
+    installed = installed or installed_version()
+    for module, path in REQUIRED if required is None else required:
+        _resolve(module, path, installed)
+    if installed != MOTO_VERSION:
+        raise MotoChanged(
+            f"moto {installed} is installed; the offline runner and emulator were written against moto "
+            f"{MOTO_VERSION} (pinned in pyproject.toml). Every private name they use is still there, but "
+            "not necessarily with the same behaviour: install the pinned version, or port "
+            "endpoint_updater/offline/moto_seam.py and change its MOTO_VERSION")
+
+
+@functools.cache
+def checked() -> None:
+    """check(), once per process."""
+    check()
+
+
+@contextlib.contextmanager
+def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
+    """`owner.name = value` until the block ends."""
+    original = owner.__dict__[name]
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+# -- time in the interpreter --------------------------------------------------------------------------------
+
+Pause = Callable[[str, float, Callable[[], bool]], None]
+"""pause(execution ARN, seconds, still_running): return once `seconds` of emulated time have passed, or
+as soon as still_running() is False (the execution stopped or timed out)."""
+
+
+def execution_arn(env: Any) -> str:
+    return str(env.states.context_object.context_object_data["Execution"]["Id"])
+
+
+@contextlib.contextmanager
+def interpreter_time(pause: Pause, skew: Callable[[], float]) -> Iterator[None]:
+    """While the block runs, moto's interpreter keeps time with an emulated clock.
+
+    Wait states (Seconds, SecondsPath, Timestamp) and Retry intervals call `pause` instead of sleeping, and
+    every date the interpreter records (the execution's start and stop dates, hence the context object's
+    Execution.StartTime; history event timestamps; EnteredTime) is `skew()` seconds ahead of the system clock.
+    """
+    checked()
+    wait_function = _resolve(_WAIT, "WaitFunction")
+    retrier = _resolve(_RETRIER, "RetrierDecl")
+    retrier_module = importlib.import_module(_RETRIER)
+    sfn_models = importlib.import_module(_SFN_MODELS)
+    retrying = threading.local()
+
+    def wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
+        # moto waits on env.program_state_event, which a stop or a timeout sets; `is_running` says the same.
+        pause(execution_arn(env), wait_seconds, env.is_running)
+
+    eval_retrier = retrier.__dict__["_eval_body"]
+
+    def eval_retrier_body(self: Any, env: Any) -> None:
+        previous = getattr(retrying, "env", None)
+        retrying.env = env
+        try:
+            eval_retrier(self, env)
+        finally:
+            retrying.env = previous
+
+    def retry_sleep(seconds: float) -> None:
+        env = getattr(retrying, "env", None)
+        if env is None:
+            _time.sleep(seconds)
+        else:
+            pause(execution_arn(env), seconds, env.is_running)
+
+    moto_utcnow = sfn_models.utcnow
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(patched(wait_function, "_wait_interval", wait_interval))
+        stack.enter_context(patched(retrier, "_eval_body", eval_retrier_body))
+        stack.enter_context(patched(retrier_module, "time", _module_copy(_time, sleep=retry_sleep)))
+        dated = _module_copy(_datetime, datetime=_skewed_datetime(skew))
+        for name in _DATED_MODULES:
+            stack.enter_context(patched(importlib.import_module(name), "datetime", dated))
+        stack.enter_context(patched(sfn_models, "utcnow",
+                                    lambda: moto_utcnow() + _datetime.timedelta(seconds=skew())))
+        yield
+
+
+def _module_copy(module: types.ModuleType, **replaced: Any) -> types.ModuleType:
+    copy = types.ModuleType(module.__name__)
+    copy.__dict__.update(module.__dict__)
+    copy.__dict__.update(replaced)
+    return copy
+
+
+def _skewed_datetime(skew: Callable[[], float]) -> type[_datetime.datetime]:
+    class EmulatedDateTime(_datetime.datetime):
+        @classmethod
+        def now(cls, tz: _datetime.tzinfo | None = None) -> _datetime.datetime:  # type: ignore[override]
+            return _datetime.datetime.now(tz) + _datetime.timedelta(seconds=skew())
+
+    return EmulatedDateTime
+
+
+# -- executions -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunningExecution:
+    """An execution that has not ended (it may not have begun yet)."""
+
+    arn: str
+    started: _datetime.datetime
+    timeout_seconds: float | None
+    """The definition's TimeoutSeconds."""
+    _execution: Any
+
+    def time_out(self) -> None:
+        """What the interpreter does once TimeoutSeconds have passed: the execution ends TIMED_OUT."""
+        env = environment(self._execution)
+        if env is None:
+            return
+        with env._state_mutex:
+            if env.is_running():
+                env.set_timed_out()
+
+
+def _executions() -> Iterator[Any]:
+    backends = _resolve(f"{_PARSER}.models", "stepfunctions_parser_backends")
+    for account in list(dict.values(backends)):
+        for backend in list(dict.values(account)):
+            yield from backend._get_executions()
+
+
+def running_executions() -> list[RunningExecution]:
+    running = []
+    for execution in _executions():
+        status = execution.exec_status
+        if status is not None and getattr(status, "value", status) != "RUNNING":
+            continue
+        running.append(RunningExecution(execution.exec_arn, execution.start_date,
+                                        _timeout_seconds(execution.state_machine.definition), execution))
+    return running
+
+
+@functools.lru_cache(maxsize=16)
+def _timeout_seconds(definition: str) -> float | None:
+    value = json.loads(definition).get("TimeoutSeconds")
+    return None if value is None else float(value)
+
+
+def find_execution(execution_arn: str) -> Any:
+    """moto's execution object (LookupError when there is none)."""
+    execution = next((e for e in _executions() if e.exec_arn == execution_arn), None)
+    if execution is None:
+        raise LookupError(f"no execution {execution_arn}")
+    return execution
+
+
+def environment(execution: Any) -> Any:
+    """The interpreter's environment of a moto execution; None until its thread has created it and begun
+    the program in it. Until then a stop or a timeout would be lost: `Environment.set_stop` acts on a
+    running program only, and the thread creates the environment a moment before it starts the program."""
+    worker = execution.exec_worker
+    env = None if worker is None else worker.env
+    if env is None or env._program_state is None:
+        return None
+    return env
+
+
+def interpreter_threads() -> list[threading.Thread]:
+    """Every thread moto's interpreter has started in this process, oldest first (the list only grows)."""
+    threads: list[threading.Thread] = _resolve(f"{_PARSER}.utils", "TMP_THREADS")
+    return threads
+
+
+@contextlib.contextmanager
+def final_stop_and_timeout() -> Iterator[None]:
+    """An execution stopped (StopExecution) or timed out keeps that status.
+
+    On AWS an execution ends ABORTED once StopExecution has stopped it, and TIMED_OUT once it reached its
+    TimeoutSeconds; neither changes afterwards (StopExecution, DescribeExecution `status`:
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html,
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html). moto's
+    interpreter lets an error raised afterwards by the step that was running (for example a stop landing
+    while a Task state is being set up) turn it into FAILED.
+    """
+    env_class = _resolve(_ENVIRONMENT, "Environment")
+    final = (_resolve(_PROGRAM_STATE, "ProgramStopped"), _resolve(_PROGRAM_STATE, "ProgramTimedOut"))
+    set_error = env_class.__dict__["set_error"]
+
+    def guarded(env: Any, error: Any) -> None:
+        with env._state_mutex:
+            if isinstance(env.program_state(), final):
+                return
+            set_error(env, error)
+
+    with patched(env_class, "set_error", guarded):
+        yield
+
+
+# -- Lambda invocations and AWS calls ---------------------------------------------------------------------
+
+Invoke = Callable[[Any, str, str | None, Any, Any, dict[str, str]], bytes]
+"""invoke(backend, function_name, qualifier, body, headers, response_headers) -> payload, as moto's Lambda
+backends define it; response_headers takes `x-amz-function-error` for an unhandled error."""
+
+
+@contextlib.contextmanager
+def lambda_invocations(invoke: Invoke) -> Iterator[None]:
+    """Every Lambda invocation (the interpreter's Task states, boto3's Invoke) is answered by `invoke`.
+
+    moto runs function code only in Docker; both of its Lambda backends are replaced."""
+    with contextlib.ExitStack() as stack:
+        for module, name in (("moto.awslambda.models", "LambdaBackend"),
+                             ("moto.awslambda_simple.models", "LambdaSimpleBackend")):
+            stack.enter_context(patched(_resolve(module, name), "invoke", _as_method(invoke)))
+        yield
+
+
+def _as_method(function: Callable[..., Any]) -> Callable[..., Any]:
+    def method(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        return function(backend, *args, **kwargs)
+
+    return method
+
+
+@contextlib.contextmanager
+def aws_calls_observed(observe: Callable[[str], None]) -> Iterator[None]:
+    """`observe(event_name)` ("before-send.<service>.<Operation>") for every request boto3 sends to moto."""
+    stubber = _resolve("moto.core.botocore_stubber", "BotocoreStubber")
+    original = stubber.__dict__["__call__"]
+
+    def call(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        observe(event_name)
+        return original(self, event_name, request, **kwargs)
+
+    with patched(stubber, "__call__", call):
+        yield
+
+
+# -- the services the emulator extends ------------------------------------------------------------------
+
+_SM_MODELS = "moto.sagemaker.models"
+_SM_RESPONSES = "moto.sagemaker.responses"
+_AAS_MODELS = "moto.applicationautoscaling.models"
+_AAS_RESPONSES = "moto.applicationautoscaling.responses"
+
+# What the emulator replaces in moto, by the emulator's name for it: (module, attribute path). Each one is
+# replaced once per process, by `replace`, with a function of moto's original.
+PATCH_POINTS: dict[str, tuple[str, str]] = {
+    "sagemaker.DescribeEndpoint": (_SM_MODELS, "SageMakerModelBackend.describe_endpoint"),
+    "sagemaker.CreateEndpoint": (_SM_MODELS, "SageMakerModelBackend.create_endpoint"),
+    "sagemaker.UpdateEndpointWeightsAndCapacities": (
+        _SM_MODELS, "SageMakerModelBackend.update_endpoint_weights_and_capacities"),
+    "sagemaker.ListEndpoints": (_SM_MODELS, "SageMakerModelBackend.list_endpoints"),
+    "sagemaker.DescribeEndpointConfig": (_SM_MODELS, "SageMakerModelBackend.describe_endpoint_config"),
+    "sagemaker.CreateEndpointConfig request": (_SM_RESPONSES, "SageMakerResponse.create_endpoint_config"),
+    "autoscaling.RegisterScalableTarget": (_AAS_MODELS, "ApplicationAutoscalingBackend.register_scalable_target"),
+    "autoscaling.DeregisterScalableTarget": (
+        _AAS_MODELS, "ApplicationAutoscalingBackend.deregister_scalable_target"),
+    "autoscaling.PutScalingPolicy": (_AAS_MODELS, "ApplicationAutoscalingBackend.put_scaling_policy"),
+    "autoscaling.DeleteScalingPolicy": (_AAS_MODELS, "ApplicationAutoscalingBackend.delete_scaling_policy"),
+    "autoscaling.PutScheduledAction": (_AAS_MODELS, "ApplicationAutoscalingBackend.put_scheduled_action"),
+    "autoscaling.DeleteScheduledAction": (_AAS_MODELS, "ApplicationAutoscalingBackend.delete_scheduled_action"),
+    "autoscaling.target parameters check": (_AAS_MODELS, "_target_params_are_valid"),
+    "autoscaling.DescribeScalingPolicies request": (
+        _AAS_RESPONSES, "ApplicationAutoScalingResponse.describe_scaling_policies"),
+    "autoscaling.request parameters check": (_AAS_RESPONSES, "ApplicationAutoScalingResponse._validate_params"),
+    "autoscaling.policy alarms created": (_AAS_MODELS, "FakeApplicationAutoscalingPolicy.create_alarms"),
+    "autoscaling.policy Alarms listed": (_AAS_RESPONSES, "_build_alarms"),
+    "every service.request handling": ("moto.core.responses", "BaseResponse.call_action"),
+}
+
+# What the emulator adds to moto: the owner must exist, the attribute need not (moto lacks the API).
+ADDED_POINTS: dict[str, tuple[str, str]] = {
+    "sagemaker.UpdateEndpoint": (_SM_MODELS, "SageMakerModelBackend.update_endpoint"),
+    "sagemaker.UpdateEndpoint request": (_SM_RESPONSES, "SageMakerResponse.update_endpoint"),
+}
+
+_NAMES: dict[str, tuple[str, str]] = {
+    "sagemaker backends": (_SM_MODELS, "sagemaker_backends"),
+    "sagemaker endpoint": (_SM_MODELS, "FakeEndpoint"),
+    "sagemaker endpoint config": (_SM_MODELS, "FakeEndpointConfig"),
+    "sagemaker ValidationError": ("moto.sagemaker.exceptions", "ValidationError"),
+    "autoscaling backends": (_AAS_MODELS, "applicationautoscaling_backends"),
+    "autoscaling policy key": (_AAS_MODELS, "FakeApplicationAutoscalingPolicy.formulate_key"),
+    "autoscaling resource type": (_AAS_MODELS, "_get_resource_type_from_resource_id"),
+    "autoscaling policy description": (_AAS_RESPONSES, "_build_policy"),
+    "autoscaling ValidationException": ("moto.applicationautoscaling.exceptions", "AWSValidationException"),
+    "cloudwatch backends": ("moto.cloudwatch.models", "cloudwatch_backends"),
+    "sns backends": ("moto.sns.models", "sns_backends"),
+    "json error": ("moto.core.exceptions", "JsonRESTError"),
+    "service error": ("moto.core.exceptions", "ServiceException"),
+    "action result": ("moto.core.responses", "ActionResult"),
+    "common error codes": ("moto.core.errors", "COMMON_ERROR_CODES"),
+    "utcnow": ("moto.core.utils", "utcnow"),
+    "response serialized": ("moto.core.responses", "BaseResponse.serialized"),
+    "response enriched": ("moto.core.responses", "BaseResponse._enrich_response"),
+    "response action": ("moto.core.responses", "BaseResponse._get_action"),
+    "response parameter": ("moto.core.responses", "BaseResponse._get_param"),
+}
+
+REQUIRED = (*REQUIRED, *PATCH_POINTS.values(), *_NAMES.values(),
+            *((module, path.rpartition(".")[0]) for module, path in ADDED_POINTS.values()))
+_replaced: set[str] = set()
+_replace_lock = threading.Lock()
+
+
+def _name(key: str) -> Any:
+    return _resolve(*_NAMES[key])
+
+
+def replace(point: str, make: Callable[[Any], Any]) -> None:
+    """moto's `point` (a PATCH_POINTS or ADDED_POINTS key) becomes `make(original)` for the rest of the
+    process (`original` is None for an added point); a point already replaced is left as it is (the
+    emulator's install is idempotent)."""
+    checked()
+    module, path = PATCH_POINTS.get(point) or ADDED_POINTS[point]
+    with _replace_lock:
+        if point in _replaced:
+            return
+        owner_path, _, name = path.rpartition(".")
+        owner = _resolve(module, owner_path) if owner_path else importlib.import_module(module)
+        original = _resolve(module, path) if point in PATCH_POINTS else None
+        setattr(owner, name, make(original))
+        _replaced.add(point)
+
+
+def sagemaker_backends() -> Iterator[Any]:
+    """Every SageMaker backend moto has made (each account, each region)."""
+    for account in list(dict.values(_name("sagemaker backends"))):
+        yield from list(dict.values(account))
+
+
+def sagemaker_backend(account_id: str, region: str) -> Any:
+    return _name("sagemaker backends")[account_id][region]
+
+
+def autoscaling_backend(account_id: str, region: str) -> Any:
+    return _name("autoscaling backends")[account_id][region]
+
+
+def cloudwatch_backend(account_id: str, region: str) -> Any:
+    return _name("cloudwatch backends")[account_id][region]
+
+
+def endpoint_class() -> Any:
+    return _name("sagemaker endpoint")
+
+
+def endpoint_config_arn(name: str, account_id: str, region: str) -> str:
+    return str(_name("sagemaker endpoint config").arn_formatter(name, account_id, region))
+
+
+def sagemaker_validation_error(message: str) -> Exception:
+    error: Exception = _name("sagemaker ValidationError")(message=message)
+    return error
+
+
+def autoscaling_validation_error(message: str) -> Exception:
+    error: Exception = _name("autoscaling ValidationException")(message)
+    return error
+
+
+def scaling_policy_key(namespace: str, resource_id: str, dimension: str, policy_name: str) -> str:
+    return str(_name("autoscaling policy key")(namespace, resource_id, dimension, policy_name))
+
+
+def resource_type(resource_id: str) -> str:
+    return str(_name("autoscaling resource type")(resource_id))
+
+
+def policy_description(policy: Any) -> dict[str, Any]:
+    """A scaling policy as DescribeScalingPolicies lists it."""
+    description: dict[str, Any] = _name("autoscaling policy description")(policy)
+    return description
+
+
+def json_error_class() -> type[Exception]:
+    """The base of the errors the emulator raises with a code of its own (moto serializes them)."""
+    error_class: type[Exception] = _name("json error")
+    return error_class
+
+
+def service_error_class() -> type[Exception]:
+    error_class: type[Exception] = _name("service error")
+    return error_class
+
+
+def action_result(value: Any) -> Any:
+    """What a replaced request handler returns for moto to serialize."""
+    return _name("action result")(value)
+
+
+def allow_error_code(code: str) -> None:
+    """Let moto's serializer answer `code` for every service without a warning (AWS "Common Errors" such as
+    ThrottlingException are valid for every service but absent from some service models)."""
+    codes: list[str] = _name("common error codes")
+    if code not in codes:
+        codes.append(code)
+
+
+def moto_utcnow() -> _datetime.datetime:
+    """Now, as moto dates what it creates (naive UTC)."""
+    now: _datetime.datetime = _name("utcnow")()
+    return now
+
+
+def request_operation(response: Any) -> str:
+    """The API operation of the request a moto response object is handling."""
+    return str(response._get_action())
+
+
+def request_service(response: Any) -> str:
+    """The boto3 client name of the service a moto response object answers for."""
+    return str(response.boto3_service_name)
+
+
+def error_answer(response: Any, error: Exception) -> Any:
+    """What moto's request handling returns for `error`: (status, headers, body)."""
+    status, headers, body = response.serialized(action_result(error))
+    headers, body = response._enrich_response(headers, body)
+    return status, headers, body
+
+
+def published(topic_arn: str, region: str) -> list[tuple[str, str | None]]:
+    """(message, subject) for every message moto's SNS accepted on the topic, in order."""
+    topic = _name("sns backends")[topic_arn.split(":")[4]][region].topics[topic_arn]
+    return [(message, subject) for _, message, subject, *_ in topic.sent_notifications]
+
+
+def request_param(response: Any, name: str, default: Any = None) -> Any:
+    """A parameter of the request a moto response object is handling."""
+    return response._get_param(name, default)
+
+
+def validate_autoscaling_request(response: Any) -> None:
+    """Application Auto Scaling's own check of a request's namespace, resource and dimension."""
+    response._validate_params()
+
+
+def keep_policy_identity(policy: Any, old: Any) -> None:
+    """The updated scaling policy `policy` keeps the identity (id, ARN, creation time) of `old`."""
+    policy._guid = old._guid
+    policy.policy_arn = old.policy_arn
+    policy.creation_time = old.creation_time
