@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -128,12 +129,17 @@ def test_a_caller_waiting_for_a_state_is_not_carried_past_it_by_another_caller()
         world.pause(stand, 10)
         world.end("a")
 
-    ended = world.in_thread(steps)
-    other = world.in_thread(lambda: world.clock.wait_for(ended.is_set, HANG))
-    # When the first caller waits until the execution is in its second pause
+    # When the first caller waits until the execution is in its second pause (the execution and the other
+    # caller begin only once it waits: a caller not waiting yet holds nothing back, by design)
     seen: list[float] = []
+    threads: dict[str, threading.Event] = {}
 
     def in_second_pause() -> bool:
+        if not threads:
+            threads["ended"] = world.in_thread(steps)
+            threads["other"] = world.in_thread(lambda: world.clock.wait_for(threads["ended"].is_set, HANG))
+        # A look at the workflow takes time (it calls AWS): the other caller must not move the clock meanwhile.
+        time.sleep(0.02)
         if second_pause.is_set():
             seen.append(world.elapsed())
             return True
@@ -142,7 +148,7 @@ def test_a_caller_waiting_for_a_state_is_not_carried_past_it_by_another_caller()
     assert world.clock.wait_for(in_second_pause, HANG)
     # Then it saw the execution there, 10 s in; once it stops looking, the other caller lets the rest pass
     assert 10 <= seen[0] < 20
-    assert other.wait(HANG) and 20 <= world.elapsed() < 20 + HANG
+    assert threads["other"].wait(HANG) and 20 <= world.elapsed() < 20 + HANG
 
 
 def test_an_execution_times_out_when_the_clock_reaches_its_timeout_seconds() -> None:
