@@ -58,7 +58,7 @@ def _functions(source: str) -> dict[str, tuple[ast.FunctionDef, str]]:
 
 def _message_strings(tree: ast.AST) -> set[int]:
     """The string constants (by node id) that are texts for people: in the arguments of an exception
-    (a capitalised callee) or of a log call, or in a message function's f-strings."""
+    (a capitalised callee) or of a log call (its `extra` fields included), or in f-strings."""
     found: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
@@ -66,7 +66,8 @@ def _message_strings(tree: ast.AST) -> set[int]:
             if (isinstance(callee, ast.Name) and callee.id[:1].isupper()) or (
                     isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name)
                     and callee.value.id == "logger"):
-                found |= {id(n) for arg in node.args for n in ast.walk(arg) if isinstance(n, ast.Constant)}
+                arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+                found |= {id(n) for arg in arguments for n in ast.walk(arg) if isinstance(n, ast.Constant)}
         elif isinstance(node, ast.JoinedStr):
             found |= {id(n) for n in ast.walk(node) if isinstance(n, ast.Constant)}
     return found

@@ -7,6 +7,7 @@ enough to run against every mutant of endpoint_updater/core (`make mutate`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -148,6 +149,15 @@ def test_a_write_refused_for_another_execution_s_unrestored_scaling_names_the_en
     with pytest.raises(ScalingRestorePending) as refused:
         store.acquire(ENDPOINT, ME, None, {}, EMPTY)
     assert str(refused.value) == pending(OTHER)
+
+
+def test_acquire_stores_the_update_record_at_its_first_phase(runner: LocalRunner) -> None:
+    store.acquire(ENDPOINT, ME, None, {"NewConfigName": f"{ENDPOINT}-next"}, EMPTY)
+    record = store.read_update(ENDPOINT, ME)
+    assert (record["ExecutionArn"], record["Phase"], record["NewConfigName"]) == (ME, "Locked", f"{ENDPOINT}-next")
+    assert dt.datetime.fromisoformat(record["StartedAt"]).tzinfo is not None
+    assert record["History"] == [{"Phase": "Locked", "At": record["StartedAt"]}]
+    assert record["Snapshot"] == EMPTY
 
 
 # -- finish -----------------------------------------------------------------------------------------------
