@@ -32,9 +32,10 @@ from pathlib import Path
 PACKAGE = "endpoint_updater.core"
 MUTANTS = Path("mutants") / "endpoint_updater" / "core"
 # The endpoint's lock, the capacity raise and the restore that ends every update.
-DEFAULT = ("store.acquire", "store.check_free", "store.release", "store._conditional_update", "store.holds",
-           "store.read_lock", "store.finish", "scaling.raised_count", "scaling.deregister",
-           "plan.capacity_raises", "request._int_in_range", "request._is_int", "recovery.restore_and_release")
+DEFAULT = ("store.acquire", "store.check_free", "store._pending_message", "store.release",
+           "store._conditional_update", "store.holds", "store.read_lock", "store.finish",
+           "scaling.raised_count", "scaling.deregister", "plan.capacity_raises", "request._int_in_range",
+           "request._is_int", "recovery.restore_and_release")
 # mutmut's exit codes, as its stats module names them.
 STATUS = {0: "survived", 1: "killed", 3: "killed", 33: "no tests", 5: "no tests", 34: "skipped",
           36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout",

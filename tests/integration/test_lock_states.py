@@ -86,6 +86,15 @@ def test_check_free_refuses_a_holder_gone_without_restoring_and_says_it_is_gone(
     assert str(refused.value) == pending(OTHER, " no longer exists and")
 
 
+def test_check_free_refuses_a_holder_that_ended_without_restoring_and_says_how_it_ended(
+        runner: LocalRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    put_lock(Holder=OTHER, Unrestored=OTHER)
+    monkeypatch.setattr(store, "execution_status", lambda arn: "TIMED_OUT")
+    with pytest.raises(ScalingRestorePending) as refused:
+        store.check_free(ENDPOINT, ME)
+    assert str(refused.value) == pending(OTHER, " ended TIMED_OUT and")
+
+
 def test_check_free_hands_over_a_holder_that_ended_with_its_scaling_restored(runner: LocalRunner) -> None:
     put_lock(Holder=OTHER)
     assert store.check_free(ENDPOINT, ME) == OTHER
