@@ -5,10 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
+MUTATE_STAMP := $(VENV)/.installed-mutate
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test test-fast lint bench synth deploy diagram schema clean
+.PHONY: demo test test-fast lint bench mutate synth deploy diagram schema clean
 
 # The pinned requirements, then the project itself (editable, without resolving its dependencies again)
 # so that the `endpoint-updater` command exists.
@@ -47,6 +48,14 @@ $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+$(MUTATE_STAMP): $(STAMP) requirements-mutate.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-mutate.txt
+	touch $(MUTATE_STAMP)
+
+## mutate: mutation testing of endpoint_updater/core against the fast suites (~30 min; MUTATE_ARGS: see tools/mutate.py)
+mutate: $(MUTATE_STAMP)
+	$(BIN)/python tools/mutate.py $(MUTATE_ARGS)
+
 ## synth: the CloudFormation template, with no AWS credentials
 synth: $(STAMP)
 	$(BIN)/python app.py
@@ -56,4 +65,4 @@ deploy: $(STAMP)
 	npx --yes aws-cdk@2 deploy --app "$(BIN)/python app.py"
 
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache mutants

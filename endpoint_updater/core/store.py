@@ -145,7 +145,9 @@ def acquire(endpoint: str, execution_arn: str, stale_holder: str | None, record:
         raise InvalidInput(f"the scaling snapshot of endpoint {endpoint} is {len(body.encode()) // 1024} KB, over "
                            f"the {SNAPSHOT_LIMIT_BYTES // 1024} KB a record can hold; nothing was changed")
     now = _now()
-    condition = "attribute_not_exists(Holder) OR Holder = :me"
+    # Parenthesised: AND binds tighter than OR in a condition expression, and the check on Unrestored added
+    # below must hold whoever holds the lock (a free lock whose Unrestored names another execution included).
+    condition = "(attribute_not_exists(Holder) OR Holder = :me)"
     values: dict[str, Any] = {":me": {"S": execution_arn}, ":now": {"S": now}}
     if stale_holder is not None:
         condition = "(attribute_not_exists(Holder) OR Holder = :me OR Holder = :stale)"
