@@ -33,7 +33,7 @@ PACKAGE = "endpoint_updater.core"
 MUTANTS = Path("mutants") / "endpoint_updater" / "core"
 # The endpoint's lock, the capacity raise and the restore that ends every update.
 DEFAULT = ("store.acquire", "store.check_free", "store._pending_message", "store.release",
-           "store._conditional_update", "store.holds", "store.read_lock", "store.finish",
+           "store._conditional_update", "store.ensure_holder", "store.read_lock", "store.finish",
            "scaling.raised_count", "scaling.deregister", "plan.capacity_raises", "request._int_in_range",
            "request._is_int", "recovery.restore_and_release")
 # mutmut's exit codes, as its stats module names them.
