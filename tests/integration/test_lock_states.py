@@ -194,13 +194,19 @@ def test_finish_without_detail_records_the_outcome_alone(runner: LocalRunner) ->
 
 # -- scaling.deregister -----------------------------------------------------------------------------------
 
-def test_deregister_stops_once_the_lock_is_lost_and_says_what_it_did() -> None:
-    targets = [{"ServiceNamespace": "sagemaker", "ResourceId": f"endpoint/{ENDPOINT}/variant/AllTraffic",
-                "ScalableDimension": scaling.INSTANCE_COUNT}]
+def test_deregister_stops_once_the_lock_is_lost_and_says_what_it_did(runner: LocalRunner) -> None:
+    # Given an autoscaled endpoint whose lock another execution holds
+    create_endpoint(ENDPOINT, (VariantSpec(count=2),))
+    attach_scaling(ENDPOINT, "AllTraffic")
+    before = scaling_state(ENDPOINT)
+    targets = scaling.capture(ENDPOINT, ["AllTraffic"])["Targets"]
+    store.acquire(ENDPOINT, OTHER, None, {}, EMPTY)
+    # When this execution's deregistration runs, Then it stops before its first call and says so
     with pytest.raises(LockLost) as lost:
-        scaling.deregister(targets, still_holding=lambda: False)
-    assert str(lost.value) == (f"the lock of endpoint/{ENDPOINT}/variant/AllTraffic was taken back; "
+        scaling.deregister(ENDPOINT, ME, targets)
+    assert str(lost.value) == (f"the lock of endpoint {ENDPOINT} was taken back from execution {ME}; "
                                "deregistered so far: []")
+    assert scaling_state(ENDPOINT) == before
 
 
 # -- recovery.restore_and_release -------------------------------------------------------------------------
@@ -213,7 +219,7 @@ def deregistered(runner: LocalRunner) -> dict[str, Any]:
     before = scaling_state(ENDPOINT)
     snapshot = scaling.capture(ENDPOINT, ["AllTraffic"])
     store.acquire(ENDPOINT, ME, None, {}, snapshot)
-    scaling.deregister(snapshot["Targets"])
+    scaling.deregister(ENDPOINT, ME, snapshot["Targets"])
     return before
 
 
