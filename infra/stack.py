@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from endpoint_updater import names
 from infra import nag, settings
 from infra.config import DeploymentSettings
 from infra.monitoring import Monitoring
@@ -46,14 +47,15 @@ class EndpointUpdaterStack(Stack):
             dead_letters=self.workflow.undelivered_events,
         )
 
+        # The command line finds the workflow by these output names.
         CfnOutput(
             self,
-            "StateMachineArn",
+            names.STATE_MACHINE_OUTPUT,
             value=self.workflow.state_machine.state_machine_arn,
             description="Start an update with StartExecution on this state machine.",
         )
         CfnOutput(self, "StateMachineName", value=self.workflow.state_machine.state_machine_name)
-        CfnOutput(self, "UpdatesTableName", value=self.workflow.table.table_name,
+        CfnOutput(self, names.TABLE_OUTPUT, value=self.workflow.table.table_name,
                   description="Locks, scaling snapshots and progress of updates, one record per update.")
         CfnOutput(
             self,

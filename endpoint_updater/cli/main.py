@@ -30,7 +30,7 @@ from endpoint_updater.cli import request as inputs
 from endpoint_updater.cli.errors import CliError
 from endpoint_updater.core import clock
 from endpoint_updater.core.request import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
-from endpoint_updater.names import execution_arn
+from endpoint_updater.names import CLI_STATE_MACHINE_ENV, TABLE_ENV, execution_arn
 
 LOCAL_POLL_SECONDS = 0.1
 AWS_POLL_SECONDS = 3.0
@@ -181,7 +181,7 @@ def main() -> None:
 @input_options
 @click.option("--dry-run", is_flag=True, help="DryRun: the execution only validates and ends with the plan.")
 @click.option("--name", help="The execution's name (default: derived from the input, the same for the same request).")
-@click.option("--state-machine-arn", help="Default: $ENDPOINT_UPDATER_STATE_MACHINE_ARN, else the stack's output.")
+@click.option("--state-machine-arn", help=f"Default: ${CLI_STATE_MACHINE_ENV}, else the stack's output.")
 @click.option("--wait", is_flag=True, help="Follow the execution state by state; exit with its outcome.")
 @common_options
 @handled
@@ -327,7 +327,7 @@ def history(execution: str, state_machine_arn: str | None, as_json: bool, local:
 @click.option("--endpoint", required=True, help="EndpointName: the endpoint whose scaling to restore.")
 @click.option("--execution", help="The ARN of the update whose snapshot to restore (default: the unrestored one, "
                                   "else the last one).")
-@click.option("--table", help="The updates table (default: $UPDATES_TABLE_NAME, else the stack's output).")
+@click.option("--table", help=f"The updates table (default: ${TABLE_ENV}, else the stack's output).")
 @click.option("--force", is_flag=True, help="Restore even while an update of the endpoint runs (it loses its lock).")
 @common_options
 @handled
