@@ -67,6 +67,12 @@ class World:
     def paused(self, arn: str) -> bool:
         return any(p.owner == arn for p in list(self.clock._pauses.values()))
 
+    def parked(self, stand: Stand, seconds: float) -> threading.Event:
+        """`stand` pauses for `seconds` in a thread of its own; returns once it is paused, with its end."""
+        done = self.in_thread(lambda: self.pause(stand, seconds))
+        assert self.clock.wait_for(lambda: self.paused(stand.arn), HANG)
+        return done
+
 
 def test_a_pause_ends_at_once_when_the_caller_waits_and_every_execution_is_paused() -> None:
     # Given one execution in an hour-long Wait state
@@ -83,8 +89,7 @@ def test_time_does_not_jump_while_an_execution_is_busy() -> None:
     world = World()
     paused = world.add("a")
     world.add("b")
-    world.in_thread(lambda: world.pause(paused, 3600))
-    assert world.clock.wait_for(lambda: world.paused("a"), HANG)
+    world.parked(paused, 3600)
     # When the caller waits, Then no time is skipped
     assert world.clock.wait_for(lambda: False, 0.3) is False
     assert world.clock.skipped == 0
@@ -94,8 +99,7 @@ def test_time_does_not_jump_while_nobody_waits() -> None:
     # Given an execution paused for an hour, and a caller busy with something else
     world = World()
     stand = world.add("a")
-    done = world.in_thread(lambda: world.pause(stand, 3600))
-    assert world.clock.wait_for(lambda: world.paused("a"), HANG)
+    done = world.parked(stand, 3600)
     # When the caller does not wait, Then the execution stays paused and no time is skipped
     assert done.wait(0.3) is False
     assert world.clock.skipped == 0
@@ -174,8 +178,7 @@ def test_advance_moves_every_reading_and_ends_the_pauses_it_covers() -> None:
     world = World()
     stand = world.add("a")
     monotonic, utc = world.clock.monotonic(), world.clock.utcnow()
-    done = world.in_thread(lambda: world.pause(stand, 60))
-    assert world.clock.wait_for(lambda: world.paused("a"), HANG)
+    done = world.parked(stand, 60)
     world.clock.advance(60)
     assert done.wait(HANG)
     assert world.clock.monotonic() - monotonic >= 60
@@ -188,8 +191,7 @@ def test_a_clock_without_jumps_keeps_real_time() -> None:
     # Given the demo's clock and an execution paused for an hour
     world = World(jumps=False)
     stand = world.add("a")
-    world.in_thread(lambda: world.pause(stand, 3600))
-    assert world.clock.wait_for(lambda: world.paused("a"), HANG)
+    world.parked(stand, 3600)
     # When the caller waits, Then nothing is skipped
     assert world.clock.wait_for(lambda: False, 0.3) is False
     assert world.clock.skipped == 0
@@ -198,8 +200,7 @@ def test_a_clock_without_jumps_keeps_real_time() -> None:
 def test_a_pause_of_a_stopped_execution_ends_at_once() -> None:
     world = World()
     stand = world.add("a")
-    done = world.in_thread(lambda: world.pause(stand, 3600))
-    assert world.clock.wait_for(lambda: world.paused("a"), HANG)
+    done = world.parked(stand, 3600)
     stand.time_out()
     assert done.wait(HANG)
     assert world.clock.skipped == 0
