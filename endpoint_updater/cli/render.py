@@ -81,8 +81,19 @@ def plan(console: Console, plan: dict[str, Any]) -> None:
     diff, unchanged = config_diff(plan["CurrentConfig"], plan["NewConfig"])
     console.print(diff)
     console.print(f"{unchanged} other fields are copied unchanged (--json shows both configs in full).")
-    if plan.get("DeploymentConfig"):
+    if plan.get("NewConfigSources"):
+        console.print(sources_table(plan["NewConfigSources"]))
+    deployment = plan.get("DeploymentConfigSource")
+    if deployment:
+        console.print(deployment_line(deployment))
+    elif plan.get("DeploymentConfig"):
         console.print(f"UpdateEndpoint with DeploymentConfig: {json.dumps(plan['DeploymentConfig'])}")
+    if plan.get("UpdateEndpoint"):
+        flags = {k: v for k, v in plan["UpdateEndpoint"].items()
+                 if k not in ("EndpointName", "EndpointConfigName", "DeploymentConfig")}
+        console.print(f"UpdateEndpoint parameters: {json.dumps(flags)}")
+        for reason in plan.get("UpdateEndpointReasons") or []:
+            console.print(f"  {reason}")
     scaling = plan["ScalingToDeregisterAndRestore"]
     if scaling["Targets"]:
         table = Table(title="Scaling deregistered before the update, restored exactly after it (success or failure)",
@@ -106,6 +117,27 @@ def plan(console: Console, plan: dict[str, Any]) -> None:
         console.print(f"Capacity raised before the update (DesiredInstanceCount): {raises}")
     elif plan.get("RaiseCapacity") is False:
         console.print("No capacity raise.")
+
+
+def sources_table(sources: list[dict[str, Any]]) -> Table:
+    """Where each property of each variant of the new config comes from."""
+    table = Table(title="New config, variant by variant: where each value comes from", title_justify="left")
+    for column in ("Variant", "Property", "Value", "From"):
+        table.add_column(column, overflow="fold")
+    for row in sources:
+        source = row["Source"] + (f" ({row['LiveField']})" if row.get("LiveField") else "")
+        style = {"request": "yellow", "live endpoint": "cyan"}.get(row["Source"], "")
+        table.add_row(row["VariantName"], row["Property"], Text(_show(row["Value"])), source, style=style)
+    return table
+
+
+def deployment_line(source: dict[str, Any]) -> str:
+    if source["Source"] == "none":
+        return "Deployment config: none (the endpoint has no LastDeploymentConfig; SageMaker's default applies)"
+    line = f"Deployment config: {source['Source']}: {json.dumps(source['DeploymentConfig'])}"
+    if source.get("Replaces"):
+        line += f" (replaces the endpoint's LastDeploymentConfig {json.dumps(source['Replaces'])})"
+    return line
 
 
 def status(console: Console, execution: dict[str, Any]) -> None:

@@ -14,7 +14,13 @@ import boto3
 
 from endpoint_updater.offline import emulation
 from endpoint_updater.offline.runner import Execution, LocalRunner
-from endpoint_updater.offline.scenario import VariantSpec, attach_scaling, create_endpoint, endpoint_state, scaling_state
+from endpoint_updater.offline.scenario import (
+    VariantSpec,
+    attach_scaling,
+    create_endpoint,
+    endpoint_state,
+    scaling_state,
+)
 
 ENDPOINT = "churn-prod"
 FAST = {"PollIntervalSeconds": 1, "InitialPollDelaySeconds": 1}
