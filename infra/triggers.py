@@ -102,8 +102,8 @@ class Triggers(Construct):
 
 
     def _statement(self, sid: str, statement: iam.PolicyStatement) -> None:
-        # One AWS::Events::EventBusPolicy per statement, as EventBus.add_to_resource_policy makes them, without
-        # the deprecated Principal property that method sets.
+        # One AWS::Events::EventBusPolicy per statement, its StatementId the statement's Sid, so the policy
+        # reads the same in the template and in DescribeEventBus.
         events.CfnEventBusPolicy(self, sid, event_bus_name=self.request_bus.event_bus_name, statement_id=sid,
                                  statement=statement.to_json())
 
