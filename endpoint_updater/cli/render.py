@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from endpoint_updater.cli.workflow import Step
+from endpoint_updater.core.notification import requested_by
 
 STATUS_STYLES = {"SUCCEEDED": "bold green", "FAILED": "bold red", "TIMED_OUT": "bold red", "ABORTED": "bold yellow",
                  "RUNNING": "bold cyan"}
@@ -149,6 +150,9 @@ def status(console: Console, execution: dict[str, Any]) -> None:
     table.add_row("ARN", execution["executionArn"])
     table.add_row("Status", Text(state, style=STATUS_STYLES.get(state, "")))
     table.add_row("Started", execution["startDate"] or "")
+    requester = requested_by(execution.get("input"))
+    if requester:
+        table.add_row("Requested by", requester)
     if execution.get("stopDate"):
         table.add_row("Stopped", execution["stopDate"])
         elapsed = dt.datetime.fromisoformat(execution["stopDate"]) - dt.datetime.fromisoformat(execution["startDate"])
