@@ -12,6 +12,12 @@ The layer is built at synth without Docker and without the network: the installe
 importlib.metadata that each one is the version requirements.txt pins. The zip is kept under build/, keyed by
 the pinned versions, so that later syntheses (one per test worker) reuse it.
 
+Bytecode: /opt is read-only in Lambda, so a layer without .pyc files has botocore compiled from source at every
+cold start (about twice the import time). When an interpreter of the runtime's Python version is found
+($SDK_LAYER_PYTHON, this interpreter, or `python3.12` on the PATH), the layer carries bytecode compiled by it,
+hash-based and unchecked (valid whatever the files' times after extraction); otherwise the synth says so and
+ships the sources only.
+
 Lambda puts a layer's `python/` folder on the search path ahead of the runtime's own libraries ("Working with
 layers for Python Lambda functions" and "Dependency search path and runtime-included libraries", Lambda
 Developer Guide), so the functions import this SDK, not the runtime's.
@@ -23,6 +29,9 @@ import hashlib
 import importlib.metadata
 import os
 import re
+import shutil
+import subprocess
+import sys
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -35,12 +44,13 @@ from infra import settings
 REQUIREMENTS = settings.REPO_ROOT / "requirements.txt"
 BUILD_DIR = settings.REPO_ROOT / "build" / "sdk-layer"
 # Bump when the layout of the zip changes, so that a cached zip of the old layout is not reused.
-LAYOUT = "1"
+LAYOUT = "2"
+RUNTIME_PYTHON_ENV = "SDK_LAYER_PYTHON"
 # A zip entry's time: fixed, so that the same distributions give the same bytes (and the same asset hash).
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 CONSTRUCT_ID = "SdkLayer"
-# Compiled bytecode is Python-version specific (built here for the development Python, not the runtime's);
-# native code is platform specific. Neither belongs in a layer built on another machine.
+# Native code is platform specific: it does not belong in a layer built on another machine. The installed
+# bytecode is the development Python's, not the runtime's: it is left out (and compiled again, see above).
 NATIVE_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*==\s*([^\s;#]+)\s*(#.*)?$")
 
@@ -112,32 +122,70 @@ def layer_entries(pins: dict[str, str]) -> list[tuple[str, Path]]:
     return sorted(entries.items())
 
 
-def cache_key(pins: dict[str, str]) -> str:
-    text = "\n".join([LAYOUT, *(f"{name}=={version}" for name, version in sorted(pins.items()))])
+def runtime_version() -> str:
+    return settings.RUNTIME.name.removeprefix("python")
+
+
+def runtime_python() -> str | None:
+    """An interpreter of the runtime's Python version (e.g. 3.12), to compile the layer's bytecode with."""
+    version = runtime_version()
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    candidates = [os.environ.get(RUNTIME_PYTHON_ENV), sys.executable if here == version else None,
+                  shutil.which(f"python{version}")]
+    for candidate in filter(None, candidates):
+        try:
+            found = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                   capture_output=True, text=True, timeout=60, check=False)
+        except OSError:
+            continue
+        if found.returncode == 0 and found.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def cache_key(pins: dict[str, str], bytecode: bool = True) -> str:
+    text = "\n".join([LAYOUT, f"bytecode={bytecode and runtime_version()}",
+                      *(f"{name}=={version}" for name, version in sorted(pins.items()))])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def build(pins: dict[str, str] | None = None, build_dir: Path = BUILD_DIR) -> Path:
-    """The layer's zip for the pinned SDK: built once per set of pinned versions, then reused."""
+def build(pins: dict[str, str] | None = None, build_dir: Path = BUILD_DIR, python: str | None = "") -> Path:
+    """The layer's zip for the pinned SDK: built once per set of pinned versions, then reused.
+
+    `python` compiles the bytecode: "" finds an interpreter of the runtime's version, None ships sources only.
+    """
     pins = pinned_versions() if pins is None else pins
     check_installed(pins)
-    archive = build_dir / f"sdk-{cache_key(pins)}.zip"
+    if python == "":
+        python = runtime_python()
+    archive = build_dir / f"sdk-{cache_key(pins, bytecode=python is not None)}.zip"
     if archive.is_file():
         return archive
+    if python is None:
+        print(f"warning: no Python {runtime_version()} found (set {RUNTIME_PYTHON_ENV}): the functions' SDK layer "
+              "ships without bytecode, and each cold start compiles botocore", file=sys.stderr)
     build_dir.mkdir(parents=True, exist_ok=True)
-    # Written aside and renamed into place, so that parallel syntheses never read a half-written zip.
-    handle, partial = tempfile.mkstemp(dir=build_dir, prefix=".partial-", suffix=".zip")
+    # Staged and written aside, then renamed into place, so that parallel syntheses never read a half-made zip.
+    staging = Path(tempfile.mkdtemp(dir=build_dir, prefix=".partial-"))
+    partial = staging.with_suffix(".zip")
     try:
-        with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as out:
-            for name, source in layer_entries(pins):
-                info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+        for name, source in layer_entries(pins):
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, staging / name)
+        if python is not None:
+            subprocess.run([python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+                            "-d", "/opt/python", str(staging / "python")], check=True, timeout=600)
+        files = sorted(path for path in staging.rglob("*") if path.is_file())
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as out:
+            for path in files:
+                info = zipfile.ZipInfo(path.relative_to(staging).as_posix(), date_time=ZIP_TIME)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
-                out.writestr(info, source.read_bytes())
+                out.writestr(info, path.read_bytes())
         os.replace(partial, archive)
     finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
+        shutil.rmtree(staging, ignore_errors=True)
+        partial.unlink(missing_ok=True)
     return archive
 
 
@@ -151,8 +199,6 @@ def unpacked(archive: Path) -> Path:
         try:
             staging.rename(target)
         except OSError:  # another process unpacked it meanwhile
-            import shutil
-
             shutil.rmtree(staging, ignore_errors=True)
     return target
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
+import sys
 import zipfile
 from pathlib import Path
 
@@ -66,21 +67,25 @@ def test_the_deployed_botocore_is_the_one_the_tests_run_with(template: Template,
     assert deployed == {"botocore": pins["botocore"], "boto3": pins["boto3"]}
 
 
-def test_the_layer_is_pure_python_with_no_bytecode(template: Template, cloud_assembly: Path) -> None:
+def test_the_layer_is_pure_python_with_bytecode_only_for_the_runtime(template: Template,
+                                                                     cloud_assembly: Path) -> None:
     # Given the staged zip of the layer
     with staged_zip(template, cloud_assembly) as archive:
         names = archive.namelist()
         wheels = {name: archive.read(name).decode() for name in names if name.endswith(".dist-info/WHEEL")}
+        compiled = {name: archive.read(name)[4:8] for name in names if name.endswith(".pyc")}
 
     # When its entries are inspected
     native = [name for name in names if name.endswith(sdk_layer.NATIVE_SUFFIXES)]
-    compiled = [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
     tags = {name: re.findall(r"^Tag: (\S+)$", text, re.MULTILINE) for name, text in wheels.items()}
+    runtime_tag = "cpython-" + LAMBDA_PYTHON.replace(".", "")
 
-    # Then everything is under python/ (on Lambda's search path), with no native code or bytecode, and every
-    # distribution is a pure-Python wheel for any platform
+    # Then everything is under python/ (on Lambda's search path), with no native code; bytecode, if any, is the
+    # runtime Python's, hash-based and never checked against the sources' times (flags 0b01, PEP 552)
     assert names and all(name.startswith("python/") for name in names)
-    assert native == [] and compiled == []
+    assert native == []
+    assert all(re.search(rf"/__pycache__/[^/]+\.{runtime_tag}\.pyc$", name) for name in compiled), sorted(compiled)
+    assert set(compiled.values()) <= {(1).to_bytes(4, "little")}
     assert len(wheels) == len(settings.SDK_DISTRIBUTIONS)
     assert all(t and all(tag.endswith("-none-any") for tag in t) for t in tags.values()), tags
 
@@ -158,12 +163,29 @@ def test_the_layer_is_built_once_per_set_of_pins_and_the_same_bytes_each_time(tm
     pins = sdk_layer.pinned_versions()
 
     # When the layer is built twice into one folder, and once into another
-    first = sdk_layer.build(pins, build_dir=tmp_path / "a")
+    first = sdk_layer.build(pins, build_dir=tmp_path / "a", python=None)
     modified = first.stat().st_mtime_ns
-    again = sdk_layer.build(pins, build_dir=tmp_path / "a")
-    elsewhere = sdk_layer.build(pins, build_dir=tmp_path / "b")
+    again = sdk_layer.build(pins, build_dir=tmp_path / "a", python=None)
+    elsewhere = sdk_layer.build(pins, build_dir=tmp_path / "b", python=None)
 
     # Then the second build reuses the first zip, and a fresh build has the same bytes (a stable asset hash)
     assert again == first and again.stat().st_mtime_ns == modified
     assert elsewhere.read_bytes() == first.read_bytes()
     assert sdk_layer.cache_key({**pins, "botocore": "1.0.0"}) != sdk_layer.cache_key(pins)
+    assert sdk_layer.cache_key(pins, bytecode=False) != sdk_layer.cache_key(pins)
+    # And it holds every file of the distributions but their installed bytecode (the development Python's)
+    with zipfile.ZipFile(first) as archive:
+        names = set(archive.namelist())
+    assert "python/botocore/data/sagemaker/2017-07-24/service-2.json.gz" in names
+    assert not [name for name in names if name.endswith(".pyc")]
+
+
+def test_bytecode_is_compiled_only_by_an_interpreter_of_the_runtime_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an interpreter of another Python version named as the one to compile with, and none on the PATH
+    monkeypatch.setenv(sdk_layer.RUNTIME_PYTHON_ENV, sys.executable)
+    monkeypatch.setattr(sdk_layer.shutil, "which", lambda _: None)
+
+    # When the compiler of the layer's bytecode is looked for
+    # Then this one is not taken unless it is the runtime's version
+    expected = sys.executable if sys.version_info[:2] == (3, 12) else None
+    assert sdk_layer.runtime_python() == expected
