@@ -267,6 +267,8 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             Grant(actions=("cloudwatch:DescribeAlarms",), resources=(ALARM,)),
             # An approved model package to deploy: is it approved?
             Grant(actions=("sagemaker:DescribeModelPackage",), resources=(MODEL_PACKAGE,)),
+            # Each model a variant change names exists, before anything changes.
+            Grant(actions=("sagemaker:DescribeModel",), resources=(MODEL,)),
             # The lock and the snapshot, in one transaction; whether a lock's holder still runs.
             Grant(actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), resources=(UPDATES_TABLE,)),
             Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),

@@ -34,7 +34,10 @@ def read_input_file(path: str) -> dict[str, Any]:
     except OSError as error:
         raise CliError(f"--input {path}: cannot read it: {error.strerror or error}", INVALID) from error
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
+    except _NotJson as error:
+        raise CliError(f"--input {path}: not valid JSON: {error} is not a JSON number; give a finite number",
+                       INVALID) from error
     except json.JSONDecodeError as error:
         raise CliError(f"--input {path}: not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
                        INVALID) from error
@@ -42,6 +45,16 @@ def read_input_file(path: str) -> dict[str, Any]:
         raise CliError(f"--input {path}: must hold a JSON object (the workflow input), not {type(value).__name__}",
                        INVALID)
     return value
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _not_json(constant: str) -> Any:
+    # Python's json module reads NaN, Infinity and -Infinity, which JSON does not have; the workflow would be
+    # sent them as they are.
+    raise _NotJson(constant)
 
 
 def _stdin() -> str:
@@ -99,7 +112,7 @@ def validated(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def canonical_json(request: dict[str, Any]) -> str:
-    return json.dumps(request, sort_keys=True, separators=(",", ":"))
+    return json.dumps(request, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def execution_name(request: dict[str, Any]) -> str:

@@ -78,6 +78,28 @@ def check_changes(endpoint: str, config: dict[str, Any], changes: list[dict[str,
     return problems
 
 
+def check_models(changes: list[dict[str, Any]], created: frozenset[str] = frozenset()) -> list[str]:
+    """Problems with the models the changes name: each must exist (DescribeModel), except those in `created`,
+    which the workflow creates itself (a model package's). CreateEndpointConfig refuses a missing model only
+    after the scaling is deregistered."""
+    problems = []
+    sagemaker = client("sagemaker")
+    for index, change in enumerate(changes):
+        name = change.get("ModelName")
+        if not isinstance(name, str) or name in created:
+            continue
+        try:
+            sagemaker.describe_model(ModelName=name)
+        except ClientError as error:
+            # DescribeModel answers a missing model with ValidationException "Could not find model ..."
+            # (the API reference lists no ResourceNotFound for it); any other error is the caller's to see.
+            if error_code(error) != "ValidationException" or "Could not find model" not in str(error):
+                raise
+            problems.append(f"VariantChanges[{index}].ModelName: model {name!r} does not exist in this account "
+                            "and region; create it with CreateModel first, or deploy a ModelPackage")
+    return problems
+
+
 # Where a value of the new config comes from (the plan's NewConfigSources).
 FROM_REQUEST = "request"
 FROM_LIVE = "live endpoint"

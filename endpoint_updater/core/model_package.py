@@ -40,6 +40,13 @@ def with_model(request: Request) -> Request:
     return dataclasses.replace(request, VariantChanges=others + merged)
 
 
+def created_models(request: Request) -> frozenset[str]:
+    """The models the workflow itself creates for this request (step 1c): they need not exist yet."""
+    if request.ModelPackage is None:
+        return frozenset()
+    return frozenset({model_name(request.ModelPackage["ModelPackageArn"])})
+
+
 def check(request: Request) -> None:
     """Refuse a package that is not approved. Nothing is changed."""
     if request.ModelPackage is None:

@@ -11,7 +11,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from endpoint_updater.core import endpoint_config, model_package, scaling
+from endpoint_updater.core import deployment_config, endpoint_config, model_package, scaling
 from endpoint_updater.core.aws import jsonable
 from endpoint_updater.core.endpoint import IN_SERVICE, describe_endpoint, update_parameters, variants
 from endpoint_updater.core.errors import EndpointNotFound, EndpointNotInService, InvalidInput
@@ -43,6 +43,9 @@ def survey(request: Request) -> Survey:
     config, tags = endpoint_config.describe(description["EndpointConfigName"])
     model_package.check_variant(request, config)
     problems = endpoint_config.check_changes(name, config, request.VariantChanges, request.DeploymentConfig)
+    problems += endpoint_config.check_models(request.VariantChanges, model_package.created_models(request))
+    problems += deployment_config.check_for_endpoint(request.DeploymentConfig, config, description,
+                                                     request.VariantChanges)
     if problems:
         raise InvalidInput("invalid input: " + "; ".join(problems))
     return Survey(description=description, config=config, tags=tags,

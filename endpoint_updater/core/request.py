@@ -2,8 +2,11 @@
 
 The fields, their ranges, defaults and descriptions come from the published JSON Schema
 (statemachine/input.schema.json, shipped beside this module as input.schema.json because the function's
-code is this package). The Lambda package cannot carry a JSON Schema validator, and a validator's messages
-do not say what to do, so the checks are written here and a test holds them to the schema.
+code is this package). The Lambda package carries no JSON Schema library, and a library's messages do not say
+what to do: `shapes.check` enforces the keywords the schema uses (a test holds the schema to them), the checks
+below word the common mistakes, and each ProductionVariant field and the DeploymentConfig are also checked
+against the SDK's API shapes (valid values such as the instance types, ranges, lengths). The command line runs
+this same function before it starts anything.
 
 Every problem is reported at once, each naming its field and what is allowed.
 """
@@ -16,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from endpoint_updater.core import deployment_config, shapes
 from endpoint_updater.core.errors import InvalidInput
 
 SCHEMA_PATH = Path(__file__).with_name("input.schema.json")
@@ -23,6 +27,9 @@ SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 PROPERTIES: dict[str, dict[str, Any]] = SCHEMA["properties"]
 FIELDS = tuple(PROPERTIES)
 ENDPOINT_NAME = re.compile(PROPERTIES["EndpointName"]["pattern"])
+ENDPOINT_NAME_MAX: int = PROPERTIES["EndpointName"]["maxLength"]
+MAX_BYTES: int = SCHEMA["x-maxBytes"]
+VARIANT_PROPERTIES: dict[str, dict[str, Any]] = PROPERTIES["VariantChanges"]["items"]["properties"]
 # Whole-number fields with a range; CapacityIncrease's members are checked with their parent.
 INTEGER_FIELDS = tuple(name for name, spec in PROPERTIES.items() if spec.get("type") == "integer")
 
@@ -77,13 +84,47 @@ def endpoint_named_in(raw_input: Any) -> str | None:
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return shapes.is_integer(value)
+
+
+def size_in_bytes(raw: Any) -> int:
+    """The input's size as Step Functions counts it: its JSON text in UTF-8 (compact, as the command line sends it)."""
+    return len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8"))
+
+
+def _check_size(problems: list[str], raw: dict[str, Any]) -> None:
+    size = size_in_bytes(raw)
+    if size > MAX_BYTES:
+        largest = max(raw, key=lambda key: size_in_bytes(raw[key]), default=None)
+        problems.append(f"the input: {size} bytes of JSON; give at most {MAX_BYTES} bytes"
+                        + (f" (its largest field is {shapes.shown(largest)}, {size_in_bytes(raw[largest])} bytes)"
+                           if largest is not None else ""))
+
+
+def _check_variant_field(problems: list[str], where: str, key: str, value: Any) -> None:
+    """One field of a variant change: the schema's limits, then the API shape's (valid values, nested objects)."""
+    found: list[str] = []
+    if key in VARIANT_PROPERTIES:
+        shapes.check(value, VARIANT_PROPERTIES[key], f"{where}.{key}", found)
+    members = shapes.sagemaker_model().shape_for("ProductionVariant").members
+    if not found and key in members:
+        shapes.check_shape(value, members[key], f"{where}.{key}", found)
+    problems.extend(found)
+
+
+def _path(problem: str) -> str:
+    return problem.split(": ", 1)[0]
+
+
+def _reported(path: str, reported: set[str]) -> bool:
+    """Whether `path`, or a field it is part of, already has a problem."""
+    return any(path == seen or path.startswith((seen + ".", seen + "[")) for seen in reported)
 
 
 def _int_in_range(problems: list[str], name: str, value: Any, bounds: tuple[int, int]) -> None:
     low, high = bounds
     if not _is_int(value) or not low <= value <= high:
-        problems.append(f"{name}: {value!r} is not allowed; give a whole number from {low} to {high}")
+        problems.append(f"{name}: {shapes.shown(value)} is not allowed; give a whole number from {low} to {high}")
 
 
 def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
@@ -91,16 +132,19 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
     if not isinstance(raw, dict):
         raise InvalidInput(f"the input must be a JSON object with the fields {', '.join(FIELDS)}")
     problems: list[str] = []
-    unknown = sorted(set(raw) - set(FIELDS))
-    if unknown:
-        problems.append(f"{', '.join(unknown)}: unknown field; allowed fields: {', '.join(FIELDS)}")
+    _check_size(problems, raw)
+    problems.extend(f"{where}: NaN or Infinity is not a JSON number; give a finite number"
+                    for where in shapes.non_finite(raw))
+    for key in sorted(set(raw) - set(FIELDS)):
+        problems.append(f"{key}: unknown field; allowed fields: {', '.join(FIELDS)}")
 
     name = raw.get("EndpointName")
     if name is None:
         problems.append("EndpointName: required; the name of an existing endpoint")
-    elif not isinstance(name, str) or not ENDPOINT_NAME.match(name):
-        problems.append(f"EndpointName: {name!r} is not an endpoint name "
-                        "(at most 63 letters, digits and hyphens, starting with a letter or digit)")
+    elif (not isinstance(name, str) or len(name) > ENDPOINT_NAME_MAX
+          or not shapes.matches(PROPERTIES["EndpointName"]["pattern"], name)):
+        problems.append(f"EndpointName: {shapes.shown(name)} is not an endpoint name (at most {ENDPOINT_NAME_MAX} "
+                        "letters, digits and hyphens, starting and ending with a letter or digit)")
 
     changes = raw.get("VariantChanges", PROPERTIES["VariantChanges"]["default"])
     if not isinstance(changes, list):
@@ -124,6 +168,8 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
             problems.append(f"{where}.{key}: unknown field; allowed: {', '.join(changeable)}")
         if set(change) <= {"VariantName"}:
             problems.append(f"{where}: names no field to change; allowed: {', '.join(changeable)}")
+        for key in sorted(set(change) & variant_fields):
+            _check_variant_field(problems, where, key, change[key])
 
     increase = raw.get("CapacityIncrease")
     if increase is not None:
@@ -138,13 +184,14 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
     package = raw.get("ModelPackage")
     if package is not None:
         package_spec = PROPERTIES["ModelPackage"]
-        arn_pattern = re.compile(package_spec["properties"]["ModelPackageArn"]["pattern"])
+        arn_pattern = shapes.compiled(package_spec["properties"]["ModelPackageArn"]["pattern"])
         if not isinstance(package, dict) or set(package) != set(package_spec["required"]):
             problems.append("ModelPackage: give exactly ModelPackageArn (an approved, versioned model package) and "
                             "VariantName (the variant that gets its model)")
         else:
-            if not isinstance(package["ModelPackageArn"], str) or not arn_pattern.match(package["ModelPackageArn"]):
-                problems.append(f"ModelPackage.ModelPackageArn: {package['ModelPackageArn']!r} is not a versioned "
+            if not isinstance(package["ModelPackageArn"], str) or not arn_pattern.search(package["ModelPackageArn"]):
+                problems.append(f"ModelPackage.ModelPackageArn: {shapes.shown(package['ModelPackageArn'])} is not a "
+                                "versioned "
                                 "model package ARN (arn:aws:sagemaker:<region>:<account>:model-package/<group>/<n>)")
             if not isinstance(package["VariantName"], str) or not package["VariantName"]:
                 problems.append("ModelPackage.VariantName: required; the name of one of the endpoint's variants")
@@ -154,8 +201,8 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
                                 "VariantChanges; give the model one way")
 
     deployment = raw.get("DeploymentConfig")
-    if deployment is not None and not isinstance(deployment, dict):
-        problems.append("DeploymentConfig: must be an object as UpdateEndpoint's DeploymentConfig defines it")
+    if deployment is not None:
+        problems.extend(deployment_config.check(deployment))
 
     numbers: dict[str, Any] = {}
     for key in INTEGER_FIELDS:
@@ -175,7 +222,14 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
 
     dry_run = raw.get("DryRun", PROPERTIES["DryRun"]["default"])
     if not isinstance(dry_run, bool):
-        problems.append(f"DryRun: {dry_run!r} is not allowed; give true (plan only, change nothing) or false")
+        problems.append(f"DryRun: {shapes.shown(dry_run)} is not allowed; give true (plan only, change nothing) "
+                        "or false")
+
+    # Whatever limit of the schema the checks above do not word, in the schema's own terms.
+    reported = {_path(problem) for problem in problems}
+    generic: list[str] = []
+    shapes.check(raw, SCHEMA, "", generic)
+    problems.extend(problem for problem in generic if not _reported(_path(problem), reported))
 
     requester = raw.get("Requester")
     _check_requester(problems, requester)

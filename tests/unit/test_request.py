@@ -1,5 +1,7 @@
 """The request's own shape is checked before any AWS call; every message names the field and what is allowed."""
 
+import json
+
 import pytest
 
 from endpoint_updater.core.errors import InvalidInput
@@ -46,12 +48,13 @@ def test_an_initial_delay_of_zero_polls_at_once() -> None:
 
 def test_a_bad_interval_is_reported_once() -> None:
     message = refused({"EndpointName": "e", "PollIntervalSeconds": "30"})
-    assert "PollIntervalSeconds: '30' is not allowed" in message and "InitialPollDelaySeconds" not in message
+    assert "PollIntervalSeconds: \"30\" is not allowed" in message and "InitialPollDelaySeconds" not in message
 
 
 def test_full_request_is_kept_as_given() -> None:
     raw = {"EndpointName": "churn-prod", "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}],
-           "CapacityIncrease": {"Percent": 50}, "DeploymentConfig": {"RollingUpdatePolicy": {}},
+           "CapacityIncrease": {"Percent": 50}, "DeploymentConfig": {"RollingUpdatePolicy": {
+               "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1}, "WaitIntervalInSeconds": 60}},
            "InitialPollDelaySeconds": 60, "PollIntervalSeconds": 5, "TimeoutSeconds": 600, "DryRun": True,
            "ModelPackage": {"ModelPackageArn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3",
                             "VariantName": "Canary"},
@@ -108,7 +111,7 @@ def test_a_change_that_changes_nothing_is_refused() -> None:
                                               ("InitialPollDelaySeconds", True), ("InitialPollDelaySeconds", 1.5),
                                               ("TimeoutSeconds", 10**6), ("TimeoutSeconds", -1)])
 def test_intervals_must_be_in_range(field: str, value: object) -> None:
-    assert f"{field}: {value!r} is not allowed" in refused({"EndpointName": "e", field: value})
+    assert f"{field}: {json.dumps(value)} is not allowed" in refused({"EndpointName": "e", field: value})
 
 
 def test_every_problem_is_reported_at_once() -> None:
