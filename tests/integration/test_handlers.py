@@ -102,7 +102,7 @@ def test_validation_refuses_unknown_endpoint_and_busy_endpoint(scaled: dict[str,
 
 def test_validation_refuses_changes_the_api_would_refuse(scaled: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput,
-                       match=r"VariantChanges\[0\]\.InitialInstanceCount: "two" is not allowed; give a whole number"):
+                       match=r'VariantChanges\[0\]\.InitialInstanceCount: "two" is not allowed; give a whole number'):
         validated({"VariantChanges": [{"VariantName": "Canary", "InitialInstanceCount": "two"}]})
 
 
