@@ -133,8 +133,6 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
         raise InvalidInput(f"the input must be a JSON object with the fields {', '.join(FIELDS)}")
     problems: list[str] = []
     _check_size(problems, raw)
-    problems.extend(f"{where}: NaN or Infinity is not a JSON number; give a finite number"
-                    for where in shapes.non_finite(raw))
     for key in sorted(set(raw) - set(FIELDS)):
         problems.append(f"{key}: unknown field; allowed fields: {', '.join(FIELDS)}")
 
@@ -229,6 +227,9 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
     reported = {_path(problem) for problem in problems}
     generic: list[str] = []
     shapes.check(raw, SCHEMA, "", generic)
+    # Anywhere else (an unknown field's value, say): not JSON, whatever the field.
+    generic.extend(f"{where}: NaN or Infinity is not a JSON number; give a finite number"
+                   for where in shapes.non_finite(raw))
     problems.extend(problem for problem in generic if not _reported(_path(problem), reported))
 
     requester = raw.get("Requester")

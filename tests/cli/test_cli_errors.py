@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 from cli_support import invoke, one_line_error, stubbed_cloudformation
 from moto import mock_aws
 
-from endpoint_updater.cli import errors
+from endpoint_updater.cli import errors, local
 from endpoint_updater.cli.errors import CliError
 from endpoint_updater.cli.request import execution_name, from_flags, validated
 from endpoint_updater.cli.workflow import find_state_machine
@@ -29,7 +30,7 @@ NEW_MODEL = ("--endpoint", "churn-prod", "--variant", "AllTraffic", "--model", "
     (("plan", *NEW_MODEL, "--capacity-add", "0"), "CapacityIncrease.Add: 0 is not allowed; give a whole number from 1"),
     (("start", *NEW_MODEL, "--timeout", "100000"), "TimeoutSeconds: 100000 is not allowed"),
     (("start", *NEW_MODEL, "--name", "has space"), "--name 'has space': give 1 to 80 letters"),
-    (("start", "--endpoint", "churn_prod"), "EndpointName: 'churn_prod' is not an endpoint name"),
+    (("start", "--endpoint", "churn_prod"), "EndpointName: \"churn_prod\" is not an endpoint name"),
 ])
 def test_bad_flags_give_one_line_and_exit_2(args: tuple[str, ...], expected: str) -> None:
     run = invoke(*args)
@@ -43,7 +44,7 @@ def test_bad_flags_give_one_line_and_exit_2(args: tuple[str, ...], expected: str
     ('{"EndpointName": "churn-prod", "Endpoint": "x"}', "Endpoint: unknown field; allowed fields: EndpointName"),
     ('{"EndpointName": "churn-prod", "VariantChanges": [{"VariantName": "A", "Modle": "m"}]}',
      "VariantChanges[0].Modle: unknown field"),
-    ('{"EndpointName": "churn-prod", "DryRun": "yes"}', "DryRun: 'yes' is not allowed; give true"),
+    ('{"EndpointName": "churn-prod", "DryRun": "yes"}', "DryRun: \"yes\" is not allowed; give true"),
     ('{"VariantChanges": []}', "no endpoint"),
 ])
 def test_bad_input_files_give_one_line_and_exit_2(tmp_path: Path, content: str, expected: str) -> None:
@@ -53,6 +54,63 @@ def test_bad_input_files_give_one_line_and_exit_2(tmp_path: Path, content: str, 
         run = invoke(command, "--input", str(path))
         assert run.code == errors.INVALID
         assert expected in one_line_error(run)
+
+
+# The inputs on which the command line once disagreed with the published schema: it said "Started" and exited 0,
+# and the workflow refused them later.
+DISAGREED = [
+    ({"InitialInstanceCount": 0}, "VariantChanges[0].InitialInstanceCount: 0 is not allowed; give a whole number"),
+    ({"InitialInstanceCount": -1}, "VariantChanges[0].InitialInstanceCount: -1 is not allowed"),
+    ({"InitialInstanceCount": "3"}, 'VariantChanges[0].InitialInstanceCount: "3" is not allowed'),
+    ({"InitialInstanceCount": 2.5}, "VariantChanges[0].InitialInstanceCount: 2.5 is not allowed"),
+    ({"InitialInstanceCount": True}, "VariantChanges[0].InitialInstanceCount: true is not allowed"),
+    ({"InitialInstanceCount": 1_000_000_000}, "give a whole number from 1 to 1000"),
+    ({"InitialVariantWeight": -1}, "VariantChanges[0].InitialVariantWeight: -1 is not allowed; give a finite number"),
+    ({"ModelName": 123}, "VariantChanges[0].ModelName: 123 is not allowed; give a string"),
+    ({"ModelName": ""}, "VariantChanges[0].ModelName"),
+    ({"InstanceType": "ml.m5.huge"}, "VariantChanges[0].InstanceType: \"ml.m5.huge\" is not allowed; give one of the"),
+    ({"VariantName": "v" * 64, "ModelName": "churn-v8"}, "VariantChanges[0].VariantName"),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), DISAGREED, ids=[
+    "count-0", "count-negative", "count-string", "count-fraction", "count-true", "count-a-billion", "weight-negative",
+    "model-number", "model-empty", "instance-type-unknown", "variant-name-64"])
+def test_start_refuses_what_the_workflow_refuses_before_starting_anything(
+        tmp_path: Path, change: dict[str, object], expected: str) -> None:
+    # Given an input the published schema refuses
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps({"EndpointName": "churn-prod", "VariantChanges": [{"VariantName": "AllTraffic",
+                                                                                  **change}]}))
+    with local.session() as runner:
+        # When it is started without --wait
+        run = invoke("start", "--local", "--input", str(path))
+        # Then the command refuses it with the workflow's own message and exit 2, and started nothing
+        assert run.code == errors.INVALID, run.stdout
+        assert expected in one_line_error(run)
+        assert "Started" not in run.stdout
+        assert runner.sfn.list_executions(stateMachineArn=runner.state_machine_arn)["executions"] == []
+
+
+def test_an_unknown_deployment_config_key_is_refused_before_starting(tmp_path: Path) -> None:
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps({"EndpointName": "churn-prod", "DeploymentConfig": {"Canary": {}}}))
+    run = invoke("start", "--input", str(path))
+    assert run.code == errors.INVALID
+    assert "DeploymentConfig.Canary: unknown field; allowed fields: BlueGreenUpdatePolicy" in one_line_error(run)
+
+
+@pytest.mark.parametrize("constant", ["Infinity", "-Infinity", "NaN"])
+def test_nan_and_infinity_in_an_input_file_are_not_json(tmp_path: Path, constant: str) -> None:
+    # Given a file Python's json module would read, with a number JSON does not have
+    path = tmp_path / "input.json"
+    path.write_text('{"EndpointName": "churn-prod", "VariantChanges": [{"VariantName": "AllTraffic", '
+                    f'"InitialVariantWeight": {constant}}}]}}')
+    for command in ("start", "plan"):
+        # When it is read / Then it is refused, naming the token
+        run = invoke(command, "--input", str(path))
+        assert run.code == errors.INVALID
+        assert f"not valid JSON: {constant} is not a JSON number" in one_line_error(run)
 
 
 def test_a_missing_input_file_is_named(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ endpoint's config (botocore's API shape) in the first step, so the bad inputs he
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from endpoint_updater.core import request as request_module
+from endpoint_updater.core import shapes
 from endpoint_updater.core.errors import InvalidInput
 from endpoint_updater.core.request import Request, parse_request
 
@@ -133,3 +135,138 @@ def test_both_refuse_a_bad_input(raw: Any) -> None:
     if isinstance(raw, dict):
         assert any(name in str(refused.value) for name in SCHEMA["properties"]) or "VariantChanges" in str(
             refused.value)
+
+
+# -- every limit in the schema is enforced: cases derived from the schema itself -----------------------------
+
+ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3"
+# A valid value of each object in the schema, to put one bad member into.
+VALID_OBJECTS: dict[tuple[str, ...], dict[str, Any]] = {
+    (): {"EndpointName": "churn-prod"},
+    ("VariantChanges", "[]"): {"VariantName": "AllTraffic", "ModelName": "churn-v8"},
+    ("CapacityIncrease",): {"Add": 1},
+    ("DeploymentConfig",): {},
+    ("DeploymentConfig", "BlueGreenUpdatePolicy"): {"TrafficRoutingConfiguration": {
+        "Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}},
+    ("DeploymentConfig", "RollingUpdatePolicy"): {"MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+                                                  "WaitIntervalInSeconds": 0},
+    ("DeploymentConfig", "AutoRollbackConfiguration"): {},
+    ("ModelPackage",): {"ModelPackageArn": ARN, "VariantName": "AllTraffic"},
+}
+
+
+def schema_nodes(spec: dict[str, Any], location: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    yield location, spec
+    for key, child in spec.get("properties", {}).items():
+        yield from schema_nodes(child, (*location, key))
+    if "items" in spec:
+        yield from schema_nodes(spec["items"], (*location, "[]"))
+
+
+NODES = list(schema_nodes(SCHEMA))
+
+
+def placed(location: tuple[str, ...], value: Any) -> Any:
+    """A valid input with `value` at `location`."""
+    if not location:
+        return value
+    parent = location[:-1]
+    # CapacityIncrease takes exactly one member: the bad one replaces the valid one.
+    if location[-1] == "[]":
+        return placed(parent, [value])
+    valid = {} if parent == ("CapacityIncrease",) else VALID_OBJECTS[parent]
+    return placed(parent, {**valid, location[-1]: value})
+
+
+def path_text(location: tuple[str, ...]) -> str:
+    return ".".join(location).replace(".[]", "[0]")
+
+
+def violations(location: tuple[str, ...], spec: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(keyword, a value that breaks it) for each limit of one node."""
+    kind = spec.get("type")
+    wrong_type = {"string": 1, "integer": 1.5, "number": "1", "boolean": "true", "array": {}, "object": []}
+    if kind in wrong_type and location:
+        yield "type", wrong_type[kind]
+    if kind in ("integer", "number") and location:
+        yield "type (a boolean)", True
+    if "minimum" in spec:
+        yield "minimum", spec["minimum"] - 1
+    if "maximum" in spec:
+        yield "maximum", spec["maximum"] + 1
+    if "maxLength" in spec:
+        yield "maxLength", "a" * (spec["maxLength"] + 1)
+    if spec.get("minLength", 0) > 0:
+        yield "minLength", ""
+    if "pattern" in spec:
+        yield "pattern", "a_b"
+    if "enum" in spec:
+        yield "enum", "not-one-of-them"
+    item = VALID_OBJECTS.get((*location, "[]"), {})
+    if "maxItems" in spec:
+        yield "maxItems", [{**item, "VariantName": f"V{i}"} if item else {} for i in range(spec["maxItems"] + 1)]
+    if spec.get("minItems", 0) > 0:
+        yield "minItems", []
+    if kind == "object" and location in VALID_OBJECTS:
+        valid = VALID_OBJECTS[location]
+        if spec.get("additionalProperties") is False:
+            yield "additionalProperties", {**valid, "Bogus": 1}
+        for key in spec.get("required", []):
+            if location:
+                yield f"required {key}", {k: v for k, v in valid.items() if k != key}
+        if "maxProperties" in spec:
+            yield "maxProperties", {name: 1 for name in list(spec["properties"])[: spec["maxProperties"] + 1]}
+        if spec.get("minProperties", 0) > len(spec.get("required", [])):
+            yield "minProperties", {k: v for k, v in valid.items() if k in spec.get("required", [])}
+
+
+CASES = [(location, keyword, value) for location, spec in NODES for keyword, value in violations(location, spec)]
+
+
+def test_the_schema_uses_only_keywords_the_validation_enforces() -> None:
+    # Given every keyword of every node of the schema / Then each is enforced or is an annotation
+    used = {key for _, spec in NODES for key in spec if key not in ("properties", "items")} - {"x-maxBytes"}
+    assert used <= shapes.SCHEMA_KEYWORDS | shapes.ANNOTATIONS, used - shapes.SCHEMA_KEYWORDS - shapes.ANNOTATIONS
+    assert set(SCHEMA) - {"properties"} <= shapes.SCHEMA_KEYWORDS | shapes.ANNOTATIONS | shapes.EXTENSIONS
+
+
+def test_every_string_has_a_length_limit_every_whole_number_a_cap_every_list_a_size() -> None:
+    for location, spec in NODES:
+        where = path_text(location)
+        if spec.get("type") == "string":
+            assert "maxLength" in spec or "enum" in spec, where
+        if spec.get("type") == "integer":
+            assert "minimum" in spec and "maximum" in spec, where
+        if spec.get("type") == "array":
+            assert "maxItems" in spec, where
+        if spec.get("type") == "object" and location not in VALID_OBJECTS:
+            assert location[:1] == ("VariantChanges",), f"{where}: give a valid value in VALID_OBJECTS"
+
+
+def test_the_cases_are_derived_from_every_limit() -> None:
+    assert len(CASES) > 60
+    assert {keyword.split()[0] for _, keyword, _ in CASES} >= {
+        "type", "minimum", "maximum", "maxLength", "minLength", "pattern", "maxItems", "minItems",
+        "additionalProperties", "required", "maxProperties", "minProperties"}
+
+
+@pytest.mark.parametrize(("location", "keyword", "value"), CASES,
+                         ids=[f"{path_text(location) or 'input'}-{keyword}" for location, keyword, _ in CASES])
+def test_every_limit_of_the_schema_is_enforced(location: tuple[str, ...], keyword: str, value: Any) -> None:
+    # Given a valid input with one value that breaks one limit of the schema
+    raw = placed(location, value)
+    assert list(VALIDATOR.iter_errors(raw)), "the schema accepts it: the case is wrong"
+    # When the workflow's validation reads it / Then it refuses it, naming the field
+    with pytest.raises(InvalidInput) as refused:
+        parse(raw)
+    named = path_text(location) if not keyword.startswith(("required", "additional")) else ""
+    assert named in str(refused.value)
+
+
+def test_the_whole_input_has_a_size_limit() -> None:
+    layouts = [{"AcceleratorPartitionTypes": ["mig-1g.10gb+abcdefghijklmnopqrst"] * 32}] * 20
+    raw = placed(("VariantChanges", "[]"), {"VariantName": "AllTraffic", "AcceleratorPartitionLayouts": layouts})
+    assert request_module.size_in_bytes(raw) > SCHEMA["x-maxBytes"] == request_module.MAX_BYTES
+    with pytest.raises(InvalidInput, match=r"the input: \d+ bytes of JSON; give at most 16384 bytes"):
+        parse(raw)
+    parse(placed(("VariantChanges", "[]"), {"VariantName": "AllTraffic", "AcceleratorPartitionLayouts": layouts[:5]}))
