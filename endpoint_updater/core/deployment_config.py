@@ -128,7 +128,8 @@ def check_for_endpoint(deployment: dict[str, Any] | None, config: dict[str, Any]
                 fewest = max(1, -(-low * count // 100))
                 most = high * count // 100
                 allowed = f"give {fewest} to {most}" if fewest <= most else "no instance count fits; use a larger fleet"
+                share = f"{low}% to {high}%" if low else f"at most {high}%"
                 problems.append(f"DeploymentConfig.{'.'.join(keys)}.Value: {size['Value']} is not allowed for "
                                 f"variant {variant['VariantName']} of {count} instances; with {INSTANCES} "
-                                f"{allowed} ({low}% to {high}% of the variant's instances)")
+                                f"{allowed} ({share} of the variant's instances)")
     return problems

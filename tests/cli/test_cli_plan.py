@@ -61,6 +61,24 @@ def test_plan_reports_an_unknown_variant_as_a_refusal(emulator: LocalRunner) -> 
     assert "VariantChanges[0].VariantName: 'Shadow' is not a variant" in refusal["Cause"]
 
 
+def test_plan_shows_the_refusals_start_would_hit_at_the_first_state(emulator: LocalRunner, tmp_path: Path) -> None:
+    # Given a model that does not exist and a rolling update of the demo's two-variant endpoint, which AWS would
+    # refuse only after the scaling was deregistered
+    path = tmp_path / "input.json"
+    path.write_text('{"DeploymentConfig": {"RollingUpdatePolicy": {"WaitIntervalInSeconds": 60, '
+                    '"MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": 50}}}}')
+    before = world()
+    # When it is planned
+    run = invoke("plan", "--local", "--json", "--input", str(path), "--endpoint", ENDPOINT, "--variant", "AllTraffic",
+                 "--model", "churn-v99")
+    # Then the plan is a refusal naming both, with the exit code of a refused update, and nothing changed
+    assert run.code == 3, run.stderr
+    cause = run.json()["Refusal"]["Cause"]
+    assert "VariantChanges[0].ModelName: model 'churn-v99' does not exist" in cause
+    assert "rolling deployments exclude multi-variant endpoints" in cause
+    assert world() == before
+
+
 def test_plan_of_a_missing_endpoint_is_refused(emulator: LocalRunner) -> None:
     run = invoke("plan", "--local", "--endpoint", "no-such-endpoint")
     assert run.code == 3
