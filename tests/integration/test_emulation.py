@@ -112,6 +112,22 @@ def error_of(call: Callable[[], Any]) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# SageMaker DescribeModel: moto's own answer is AWS's, so the first state's model check needs no emulation
+# ---------------------------------------------------------------------------------------------------------
+
+def test_describe_model_finds_a_model_and_refuses_a_missing_one_as_aws_does(sm: Any) -> None:
+    # Given the scenario's models (the variant's and the next versions)
+    create_endpoint(ENDPOINT)
+    # When one that exists and one that does not are described
+    assert sm.describe_model(ModelName="churn-v8")["ModelName"] == "churn-v8"
+    error = error_of(lambda: sm.describe_model(ModelName="churn-v99"))
+    # Then the missing one is a ValidationException "Could not find model ...", the answer AWS gives (DescribeModel
+    # API reference: no error of its own; the service answers ValidationException), which the check relies on
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].startswith("Could not find model")
+
+
+# ---------------------------------------------------------------------------------------------------------
 # SageMaker UpdateEndpoint
 # ---------------------------------------------------------------------------------------------------------
 
