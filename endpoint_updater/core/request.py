@@ -116,9 +116,6 @@ def _path(problem: str) -> str:
     return problem.split(": ", 1)[0]
 
 
-def _reported(path: str, reported: set[str]) -> bool:
-    """Whether `path`, or a field it is part of, already has a problem."""
-    return any(path == seen or path.startswith((seen + ".", seen + "[")) for seen in reported)
 
 
 def _int_in_range(problems: list[str], name: str, value: Any, bounds: tuple[int, int]) -> None:
@@ -230,7 +227,9 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
     # Anywhere else (an unknown field's value, say): not JSON, whatever the field.
     generic.extend(f"{where}: NaN or Infinity is not a JSON number; give a finite number"
                    for where in shapes.non_finite(raw))
-    problems.extend(problem for problem in generic if not _reported(_path(problem), reported))
+    # A field the checks above already named is not named twice; any other problem is added, so that a member
+    # added to the schema is checked even where a check above words its parent's problem.
+    problems.extend(problem for problem in generic if _path(problem) not in reported)
 
     requester = raw.get("Requester")
     _check_requester(problems, requester)

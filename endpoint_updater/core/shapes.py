@@ -153,8 +153,9 @@ def check(value: Any, spec: dict[str, Any], path: str, problems: list[str]) -> N
                 problems.append(f"{_join(path, key)}: required")
         low, high = spec.get("minProperties"), spec.get("maxProperties")
         if (low is not None and len(value) < low) or (high is not None and len(value) > high):
-            problems.append(f"{path}: {len(value)} fields; give {_range_text(low, high, ' fields')} of "
-                            f"{', '.join(properties)}")
+            wanted = (f"exactly {low}" if low == high else f"{low} to {high}" if low is not None and high is not None
+                      else f"at least {low}" if low is not None else f"at most {high}")
+            problems.append(f"{path}: {len(value)} field(s); give {wanted} of {', '.join(properties)}")
         for key, item in value.items():
             if key in properties:
                 check(item, properties[key], _join(path, key), problems)
