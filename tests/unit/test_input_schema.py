@@ -152,6 +152,7 @@ VALID_OBJECTS: dict[tuple[str, ...], dict[str, Any]] = {
                                                   "WaitIntervalInSeconds": 0},
     ("DeploymentConfig", "AutoRollbackConfiguration"): {},
     ("ModelPackage",): {"ModelPackageArn": ARN, "VariantName": "AllTraffic"},
+    ("Requester",): {},
 }
 
 
@@ -234,7 +235,8 @@ def test_every_string_has_a_length_limit_every_whole_number_a_cap_every_list_a_s
     for location, spec in NODES:
         where = path_text(location)
         if spec.get("type") == "string":
-            assert "maxLength" in spec or "enum" in spec, where
+            bounded_pattern = "pattern" in spec and not any(mark in spec["pattern"] for mark in ("*", "+", ",}"))
+            assert "maxLength" in spec or "enum" in spec or bounded_pattern, where
         if spec.get("type") == "integer":
             assert "minimum" in spec and "maximum" in spec, where
         if spec.get("type") == "array":
