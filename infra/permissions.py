@@ -290,7 +290,11 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             _READ_RECORDS,
             _WRITE_RECORDS,
         ),
-        "check_endpoint": (Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),),
+        "check_endpoint": (
+            Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
+            # A confirmed capacity raise goes into the update's progress.
+            _WRITE_RECORDS,
+        ),
         "create_model": (
             Grant(actions=("sagemaker:DescribeEndpointConfig",), resources=(ENDPOINT_CONFIG,)),
             Grant(actions=("sagemaker:DescribeModel", "sagemaker:CreateModel"), resources=(MODEL,)),

@@ -76,6 +76,11 @@ class EndpointUpdateRollbackFailed(UpdaterError):
     """UpdateRollbackFailed: a mix of the old and the new config is serving."""
 
 
+class CapacityRaiseFailed(UpdaterError):
+    """The precautionary capacity raise did not take effect: the endpoint is InService again with a variant
+    below the raised count (the raise was rolled back). Nothing after the raise was changed."""
+
+
 class EndpointUpdateTimedOut(UpdaterError):
     """The update did not finish before the request's TimeoutSeconds."""
 

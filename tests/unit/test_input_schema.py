@@ -48,6 +48,8 @@ BAD_INPUTS: dict[str, Any] = {
     "capacity add above range": {"EndpointName": "e", "CapacityIncrease": {"Add": 1001}},
     "capacity percent a fraction": {"EndpointName": "e", "CapacityIncrease": {"Percent": 1.5}},
     "capacity add a boolean": {"EndpointName": "e", "CapacityIncrease": {"Add": True}},
+    "capacity above max a string": {"EndpointName": "e", "CapacityIncrease": {"Add": 1, "AboveMaxCapacity": "yes"}},
+    "capacity above max without an amount": {"EndpointName": "e", "CapacityIncrease": {"AboveMaxCapacity": True}},
     "deployment config not an object": {"EndpointName": "e", "DeploymentConfig": "CANARY"},
     "poll interval zero": {"EndpointName": "e", "PollIntervalSeconds": 0},
     "poll interval a string": {"EndpointName": "e", "PollIntervalSeconds": "30"},
@@ -69,6 +71,7 @@ GOOD_INPUTS: dict[str, Any] = {
     "dry run": {"EndpointName": "e", "DryRun": True},
     "requester": {"EndpointName": "e", "Requester": {"Account": "123456789012", "Source": "ml-platform",
                                                      "EventId": "5d1c2f3e", "RequestedBy": "alice"}},
+    "capacity above max": {"EndpointName": "e", "CapacityIncrease": {"Add": 2, "AboveMaxCapacity": True}},
 }
 
 

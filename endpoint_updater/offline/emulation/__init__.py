@@ -11,8 +11,8 @@ One module per service, each citing the AWS documentation page (titles as publis
 emulates:
 
 - ``sagemaker``: UpdateEndpoint and its outcomes (what it retains, its deployment config's auto-rollback
-  alarms), DescribeEndpoint as AWS shows it,
-  UpdateEndpointWeightsAndCapacities, endpoint configs that round-trip every field;
+  alarms), DescribeEndpoint as AWS shows it, UpdateEndpointWeightsAndCapacities (one variant's capacity per
+  call; a change that rolls back), endpoint configs that round-trip every field;
 - ``autoscaling``: Application Auto Scaling's deregistration, registration, policies and scheduled actions
   as AWS applies them to SageMaker variants;
 - ``cloudwatch``: the alarms Application Auto Scaling creates, deletes and lists for a policy;
@@ -28,6 +28,7 @@ from endpoint_updater.offline.emulation.clock import ManualClock, manual_clock, 
 from endpoint_updater.offline.emulation.faults import inject_fault
 from endpoint_updater.offline.emulation.lock import LOCK
 from endpoint_updater.offline.emulation.sagemaker import (
+    CAPACITY_OUTCOMES,
     DEFAULT_CAPACITY_SECONDS,
     DEFAULT_UPDATE_SECONDS,
     ENDPOINT_STATUSES,
@@ -39,6 +40,7 @@ from endpoint_updater.offline.emulation.sagemaker import (
 )
 
 __all__ = [
+    "CAPACITY_OUTCOMES",
     "DEFAULT_CAPACITY_SECONDS",
     "DEFAULT_UPDATE_SECONDS",
     "ENDPOINT_STATUSES",
