@@ -114,8 +114,10 @@ def plan(console: Console, plan: dict[str, Any]) -> None:
     else:
         console.print("No autoscaling registered: nothing to deregister or restore.")
     if plan["CapacityRaise"]:
-        raises = ", ".join(f"{r['VariantName']} {r['From']} -> {r['To']}" for r in plan["CapacityRaise"])
-        console.print(f"Capacity raised before the update (DesiredInstanceCount): {raises}")
+        raises = ", ".join(f"{r['VariantName']} {r['From']} -> {r['To']}"
+                           + (f" (asked {r['Requested']}: {r['Reason']})" if "Reason" in r else "")
+                           for r in plan["CapacityRaise"])
+        console.print(f"Capacity raised before the update, one variant at a time (DesiredInstanceCount): {raises}")
     elif plan.get("RaiseCapacity") is False:
         console.print("No capacity raise.")
 
