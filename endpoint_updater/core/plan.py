@@ -104,7 +104,7 @@ def build(request: Request, found: Survey, new_config_name: str) -> dict[str, An
     raises = capacity_raises(request, found)
     # Step 4 runs after the raise, and copies each variant's live DesiredInstanceCount: the raised one.
     after_raise = copy.deepcopy(found.description)
-    counts = {r["VariantName"]: r["To"] for r in raises}
+    counts = {r["VariantName"]: r["To"] for r in due_raises(raises)}
     for variant in (v for key in endpoint_config.VARIANT_LISTS for v in after_raise.get(key) or []):
         if variant["VariantName"] in counts:
             variant["DesiredInstanceCount"] = counts[variant["VariantName"]]
