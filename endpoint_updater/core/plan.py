@@ -43,14 +43,13 @@ def survey(request: Request) -> Survey:
     name = request.EndpointName
     model_package.check(request)
     description = describe_endpoint(name)
+    config, tags = endpoint_config.describe(description["EndpointConfigName"])
     # Before the status: an endpoint of inference components is refused whatever its state, so the reason
     # given is the one that waiting does not cure.
-    inference_components.check(name, description)
+    inference_components.check(name, description, config)
     status = description["EndpointStatus"]
     if status != IN_SERVICE:
         raise EndpointNotInService(f"endpoint {name} is {status}; it must be InService before an update starts")
-    config, tags = endpoint_config.describe(description["EndpointConfigName"])
-    inference_components.check(name, description, config)
     model_package.check_variant(request, config)
     problems = endpoint_config.check_changes(name, config, request.VariantChanges, request.DeploymentConfig)
     if problems:
