@@ -255,6 +255,58 @@ def differences(endpoint: str, snapshot: dict[str, Any], new_arns: dict[str, str
             for kind in ("Targets", "Policies", "ScheduledActions", "Alarms") if actual[kind] != expected[kind]]
 
 
+def pending_changes(endpoint: str, snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+    """What `restore` would change, read-only: one entry per difference it would write, with the live value
+    and the snapshot's (None where one side has nothing). Kind is ScalableTarget (a field), Tag, ScalingPolicy,
+    ScheduledAction or Alarm. What `restore` leaves alone (a policy, action or tag added since) is not listed."""
+    if not snapshot["Targets"]:
+        return []
+    live, _ = _capture(endpoint, variant_names(snapshot))
+    found: list[dict[str, Any]] = []
+
+    def add(kind: str, name: str, field_name: str | None, live_value: Any, snapshot_value: Any) -> None:
+        found.append({"Kind": kind, "Name": name, "Field": field_name, "Live": live_value, "Snapshot": snapshot_value})
+
+    live_targets = {_target_key(t): t for t in live["Targets"]}
+    for target in snapshot["Targets"]:
+        name = f"{target['ResourceId']} {target['ScalableDimension']}"
+        current = live_targets.get(_target_key(target))
+        if current is None:
+            add("ScalableTarget", name, None, None, target)
+            continue
+        for key in sorted(set(_without_tags(target)) | set(_without_tags(current))):
+            if target.get(key) != current.get(key):
+                add("ScalableTarget", name, key, current.get(key), target.get(key))
+        for key, value in sorted(_missing_tags(target, current).items()):
+            add("Tag", name, key, (current.get(TAGS) or {}).get(key), value)
+    live_policies = {_named_key(p["Definition"], "PolicyName"): p for p in live["Policies"]}
+    arns: dict[str, str] = {}
+    for policy in snapshot["Policies"]:
+        definition = policy["Definition"]
+        current = live_policies.get(_named_key(definition, "PolicyName"))
+        # PutScalingPolicy on an existing policy keeps its ARN; a re-created one gets a new one.
+        arns[policy["PolicyARN"]] = current["PolicyARN"] if current is not None else \
+            f"<the new ARN of scaling policy {definition['PolicyName']}>"
+        if current is None or current["Definition"] != definition:
+            add("ScalingPolicy", f"{definition['ResourceId']} {definition['PolicyName']}", None,
+                None if current is None else current["Definition"], definition)
+    live_actions = {_named_key(a, "ScheduledActionName"): a for a in live["ScheduledActions"]}
+    for action in snapshot["ScheduledActions"]:
+        current = live_actions.get(_named_key(action, "ScheduledActionName"))
+        if current != action:
+            add("ScheduledAction", f"{action['ResourceId']} {action['ScheduledActionName']}", None, current, action)
+    alarms = {a["AlarmName"]: a for a in describe_alarms([a["AlarmName"] for a in snapshot["Alarms"]])}
+    for alarm in expected_alarms(snapshot, arns):
+        current = alarms.get(alarm["AlarmName"])
+        if current is None:
+            add("Alarm", alarm["AlarmName"], None, None, alarm)
+            continue
+        for key in sorted(set(alarm) | set(current)):
+            if alarm.get(key) != current.get(key):
+                add("Alarm", alarm["AlarmName"], key, current.get(key), alarm.get(key))
+    return found
+
+
 def manual_calls(snapshot: dict[str, Any]) -> list[str]:
     """The AWS CLI calls that restore the snapshot by hand, in order."""
     def call(service: str, command: str, params: dict[str, Any]) -> str:
