@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from endpoint_updater.cli import errors
 from endpoint_updater.core import store
 from endpoint_updater.offline.runner import LocalRunner
 from endpoint_updater.offline.scenario import (
@@ -97,7 +98,10 @@ def test_a_dry_run_reports_the_refusal_in_its_plan(runner: LocalRunner) -> None:
     execution = runner.run({"EndpointName": ENDPOINT, "PollIntervalSeconds": 1, "DryRun": True})
     assert execution.status == "SUCCEEDED", execution.cause
     assert execution.output["Refusal"]["Error"] == ERROR
+    assert "UpdateInferenceComponent" in execution.output["Refusal"]["Cause"]
     assert execution.output["NewConfig"] is None
+    # `plan` and `start --dry-run --wait` exit with the refusals' code: refused, nothing changed
+    assert errors.exit_code_for(execution.output["Refusal"]["Error"]) == errors.REFUSED
     assert_nothing_changed(ENDPOINT, before)
 
 
