@@ -116,8 +116,8 @@ WILDCARD_REASONS: Mapping[str, str] = MappingProxyType(
         ROLE: "iam:PassRole for the execution role the copied config or the variant's current model already names, "
         "only to SageMaker "
         "(iam:PassedToService condition).",
-        ANY_RESOURCE: "Application Auto Scaling Describe* actions support no resource type (Service "
-        "Authorization Reference).",
+        ANY_RESOURCE: "Application Auto Scaling Describe* actions and SageMaker ListInferenceComponents support no "
+        "resource type (Service Authorization Reference).",
         EXECUTIONS: "Executions of this stack's state machine only; each execution's name is chosen when it starts.",
         MODEL: "Models are named after the approved model package they are made from (<group>-<version>-<hash>), "
         "and the variant's current model may be named anything.",
@@ -125,12 +125,14 @@ WILDCARD_REASONS: Mapping[str, str] = MappingProxyType(
     }
 )
 
-# Application Auto Scaling's Describe* actions have no resource type: they can only be granted on "*".
+# Application Auto Scaling's Describe* actions and SageMaker's List* actions have no resource type: they can
+# only be granted on "*".
 RESOURCELESS_ACTIONS = frozenset(
     {
         "application-autoscaling:DescribeScalableTargets",
         "application-autoscaling:DescribeScalingPolicies",
         "application-autoscaling:DescribeScheduledActions",
+        "sagemaker:ListInferenceComponents",
     }
 )
 
@@ -162,6 +164,9 @@ BEHIND_THE_CALL: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "iam:CreateServiceLinkedRole": "the first registration in an account creates "
                 "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint (Service-linked roles for "
                 "Application Auto Scaling)",
+                # The safer reading: the docs say Tags tag the target on creation, not which action authorizes it.
+                "application-autoscaling:TagResource": "registering with Tags tags the new target "
+                "(RegisterScalableTarget API reference, Tags; Tagging support for Application Auto Scaling)",
             }
         ),
         "application-autoscaling:PutScalingPolicy": MappingProxyType(
@@ -208,6 +213,9 @@ _DESCRIBE_SCALING = Grant(
     ),
     resources=(ANY_RESOURCE,),
 )
+# A target's tags are part of the snapshot. The tagging actions take no service-namespace or
+# scalable-dimension condition key (only the aws: tag keys), so they are limited to scalable targets only.
+_READ_TARGET_TAGS = Grant(actions=("application-autoscaling:ListTagsForResource",), resources=(SCALABLE_TARGET,))
 
 # The updates table: reading the lock and the update record, and conditional writes. TransactWriteItems
 # has no IAM action of its own: DynamoDB authorizes each of its items' actions (DynamoDB Developer Guide,
@@ -235,6 +243,12 @@ _RESTORE = (
         conditions=SAGEMAKER_VARIANT_TARGETS,
     ),
     _DESCRIBE_SCALING,
+    # Reading the live tags, and putting back the captured ones on a target that still exists (TagResource;
+    # also checked when RegisterScalableTarget creates a target with Tags).
+    Grant(
+        actions=("application-autoscaling:ListTagsForResource", "application-autoscaling:TagResource"),
+        resources=(SCALABLE_TARGET,),
+    ),
     # Called to re-point step-scaling alarms at the new policy ARNs, and checked by AWS when
     # target-tracking policies create their alarms.
     Grant(
@@ -263,6 +277,9 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             # ListTags: the plan shows the new config's tags, copied from the current config.
             Grant(actions=("sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"), resources=(ENDPOINT_CONFIG,)),
             _DESCRIBE_SCALING,
+            _READ_TARGET_TAGS,
+            # Refusing an endpoint that hosts inference components.
+            Grant(actions=("sagemaker:ListInferenceComponents",), resources=(ANY_RESOURCE,)),
             # The alarms behind step-scaling policies are part of the snapshot.
             Grant(actions=("cloudwatch:DescribeAlarms",), resources=(ALARM,)),
             # An approved model package to deploy: is it approved?

@@ -20,6 +20,7 @@ from endpoint_updater.core.errors import (
     EndpointNotFound,
     EndpointNotInService,
     EndpointUpdateInProgress,
+    InferenceComponentsNotSupported,
     InvalidInput,
     ScalingRestorePending,
     UpdaterError,
@@ -48,6 +49,7 @@ INTERRUPTED = 130
 REFUSAL_EXIT_CODES: dict[type[UpdaterError], int] = {
     InvalidInput: REFUSED,
     EndpointNotFound: REFUSED,
+    InferenceComponentsNotSupported: REFUSED,
     EndpointNotInService: BUSY,
     EndpointUpdateInProgress: BUSY,
     ScalingRestorePending: BUSY,

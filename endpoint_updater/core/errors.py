@@ -52,6 +52,11 @@ class EndpointNotInService(UpdaterError):
     """The endpoint must be InService before an update starts."""
 
 
+class InferenceComponentsNotSupported(UpdaterError):
+    """The endpoint hosts inference components (or a variant uses managed instance scaling): its models and
+    their scaling live in the components, which the workflow does not capture or update; nothing was changed."""
+
+
 class AwsTransientError(UpdaterError):
     """Throttling or a transient service fault that outlasted the SDK's own retries; the workflow retries."""
 

@@ -11,14 +11,19 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from endpoint_updater.core import endpoint_config, model_package, scaling
+from endpoint_updater.core import endpoint_config, inference_components, model_package, scaling
 from endpoint_updater.core.aws import jsonable
 from endpoint_updater.core.endpoint import IN_SERVICE, describe_endpoint, due_raises, update_parameters, variants
-from endpoint_updater.core.errors import EndpointNotFound, EndpointNotInService, InvalidInput
+from endpoint_updater.core.errors import (
+    EndpointNotFound,
+    EndpointNotInService,
+    InferenceComponentsNotSupported,
+    InvalidInput,
+)
 from endpoint_updater.core.request import Request
 
 # What a dry run reports as a refusal rather than raising: the reasons the first step refuses an update.
-REFUSALS = (InvalidInput, EndpointNotFound, EndpointNotInService)
+REFUSALS = (InvalidInput, EndpointNotFound, EndpointNotInService, InferenceComponentsNotSupported)
 
 
 @dataclass(frozen=True)
@@ -33,14 +38,18 @@ class Survey:
 
 def survey(request: Request) -> Survey:
     """Read the endpoint, its config, the config's tags and its variants' scaling; refuse an update
-    that cannot start (EndpointNotFound, EndpointNotInService, InvalidInput for changes the endpoint rejects)."""
+    that cannot start (EndpointNotFound, EndpointNotInService, InvalidInput for changes the endpoint rejects,
+    InferenceComponentsNotSupported)."""
     name = request.EndpointName
     model_package.check(request)
     description = describe_endpoint(name)
+    config, tags = endpoint_config.describe(description["EndpointConfigName"])
+    # Before the status: an endpoint of inference components is refused whatever its state, so the reason
+    # given is the one that waiting does not cure.
+    inference_components.check(name, description, config)
     status = description["EndpointStatus"]
     if status != IN_SERVICE:
         raise EndpointNotInService(f"endpoint {name} is {status}; it must be InService before an update starts")
-    config, tags = endpoint_config.describe(description["EndpointConfigName"])
     model_package.check_variant(request, config)
     problems = endpoint_config.check_changes(name, config, request.VariantChanges, request.DeploymentConfig)
     if problems:
@@ -90,7 +99,7 @@ def capacity_raises(request: Request, found: Survey) -> list[dict[str, Any]]:
 def _scaling_summary(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {
         "Targets": [{k: t.get(k) for k in ("ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity",
-                                           "SuspendedState") if k in t} for t in snapshot["Targets"]],
+                                           "SuspendedState", scaling.TAGS) if k in t} for t in snapshot["Targets"]],
         "Policies": [{k: p["Definition"].get(k) for k in ("ResourceId", "PolicyName", "PolicyType")}
                      for p in snapshot["Policies"]],
         "ScheduledActions": [{k: a.get(k) for k in ("ResourceId", "ScheduledActionName", "Schedule")}
