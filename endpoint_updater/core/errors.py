@@ -44,6 +44,15 @@ class InvalidInput(UpdaterError):
     """The request is malformed; the message names each field and its allowed values."""
 
 
+class ChangeNotAllowed(UpdaterError):
+    """The request asks for a change this deployment's guardrails do not allow; the message names each
+    guardrail and the setting that controls it."""
+
+
+class SnapshotRefused(UpdaterError):
+    """A stored scaling snapshot names resources or alarms that are not its endpoint's: it was not applied."""
+
+
 class EndpointNotFound(UpdaterError):
     """The endpoint does not exist."""
 

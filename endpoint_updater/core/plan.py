@@ -11,14 +11,14 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from endpoint_updater.core import endpoint_config, model_package, scaling
+from endpoint_updater.core import endpoint_config, guardrails, model_package, scaling
 from endpoint_updater.core.aws import jsonable
 from endpoint_updater.core.endpoint import IN_SERVICE, describe_endpoint, variants
-from endpoint_updater.core.errors import EndpointNotFound, EndpointNotInService, InvalidInput
+from endpoint_updater.core.errors import ChangeNotAllowed, EndpointNotFound, EndpointNotInService, InvalidInput
 from endpoint_updater.core.request import Request
 
 # What a dry run reports as a refusal rather than raising: the reasons the first step refuses an update.
-REFUSALS = (InvalidInput, EndpointNotFound, EndpointNotInService)
+REFUSALS = (InvalidInput, ChangeNotAllowed, EndpointNotFound, EndpointNotInService)
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ class Survey:
 
 def survey(request: Request) -> Survey:
     """Read the endpoint, its config, the config's tags and its variants' scaling; refuse an update
-    that cannot start (EndpointNotFound, EndpointNotInService, InvalidInput for changes the endpoint rejects)."""
+    that cannot start (EndpointNotFound, EndpointNotInService, InvalidInput for changes the endpoint rejects,
+    ChangeNotAllowed for changes this deployment's guardrails do not allow)."""
     name = request.EndpointName
     model_package.check(request)
     description = describe_endpoint(name)
@@ -45,8 +46,10 @@ def survey(request: Request) -> Survey:
     problems = endpoint_config.check_changes(name, config, request.VariantChanges, request.DeploymentConfig)
     if problems:
         raise InvalidInput("invalid input: " + "; ".join(problems))
-    return Survey(description=description, config=config, tags=tags,
-                  snapshot=scaling.capture(name, [v["VariantName"] for v in variants(description)]))
+    found = Survey(description=description, config=config, tags=tags,
+                   snapshot=scaling.capture(name, [v["VariantName"] for v in variants(description)]))
+    guardrails.check(request.VariantChanges, config, capacity_raises(request, found))
+    return found
 
 
 def capacity_raises(request: Request, found: Survey) -> list[dict[str, Any]]:
