@@ -8,6 +8,7 @@ the same text.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from endpoint_updater import names
+from endpoint_updater.core.guardrails import Guardrails
 from infra import config, nag, settings
 from infra.permissions import ANY_RESOURCE, LOGGING_ACTIONS, PERMISSIONS, Grant, render, wildcards
 from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition
@@ -42,6 +44,8 @@ class WorkflowProps:
     log_retention: logs.RetentionDays = settings.LOG_RETENTION
     record_retention_days: int = config.DEFAULT_RECORD_RETENTION_DAYS
     """Days an update's record is kept once its scaling was restored (the table's TTL)."""
+    guardrails: Guardrails = Guardrails()
+    """The change guardrails: checked by the first state, and stated in IAM where SageMaker has condition keys."""
 
     def __post_init__(self) -> None:
         config.powertools_layer_version(self.powertools_layer_version)
@@ -72,8 +76,10 @@ class EndpointUpdateWorkflow(Construct):
             time_to_live_attribute=settings.TABLE_TTL_ATTRIBUTE,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True),
-            # Snapshots of scaling that may not be restored yet: never deleted with the stack.
+            # Snapshots of scaling that may not be restored yet: never deleted with the stack, nor by a
+            # DeleteTable call until someone turns the protection off on purpose.
             removal_policy=settings.TABLE_REMOVAL_POLICY,
+            deletion_protection=True,
         )
         # Named in advance: the functions' roles name its executions, and the state machine names the functions.
         self.state_machine_name = f"{Stack.of(self).stack_name}-{construct_id}"
@@ -87,6 +93,7 @@ class EndpointUpdateWorkflow(Construct):
             settings.TABLE_ENV: self.table.table_name,
             settings.RETENTION_ENV: str(props.record_retention_days),
             settings.STATE_MACHINE_ENV: state_machine_arn,
+            names.GUARDRAILS_ENV: json.dumps(props.guardrails.to_settings(), separators=(",", ":")),
         }
         topic = props.notification_topic
         if topic is not None:
@@ -201,11 +208,12 @@ def _task_function(
         assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
         description=f"endpoint-updater {task.folder}: {task.description}",
     )
-    for grant in render(PERMISSIONS[task.folder], props.endpoint_name_pattern):
+    for grant in render(PERMISSIONS[task.folder], props.endpoint_name_pattern, props.guardrails):
         role.add_to_policy(_statement(grant, variables))
     role.add_to_policy(iam.PolicyStatement(actions=sorted(LOGGING_ACTIONS), resources=[log_group.log_group_arn]))
     reasons = {_with_names(resource, variables): reason
-               for resource, reason in wildcards(PERMISSIONS[task.folder], props.endpoint_name_pattern).items()}
+               for resource, reason in wildcards(PERMISSIONS[task.folder], props.endpoint_name_pattern,
+                                                 props.guardrails).items()}
     on_any_resource = reasons.pop(ANY_RESOURCE, "")
     nag.acknowledge_wildcards(role, reasons)
     nag.acknowledge(
