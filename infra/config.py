@@ -73,7 +73,7 @@ class DeploymentSettings:
     record_retention_days: int = DEFAULT_RECORD_RETENTION_DAYS
     update_request_source: str = DEFAULT_UPDATE_REQUEST_SOURCE
     model_package_deployments: dict[str, dict[str, Any]] = field(default_factory=dict)
-    guardrails: Guardrails = Guardrails()
+    guardrails: Guardrails = field(default_factory=Guardrails)
 
     @classmethod
     def from_context(cls, scope: Construct) -> DeploymentSettings:

@@ -9,7 +9,7 @@ the same text.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aws_cdk import ArnFormat, Duration, Fn, Stack, Token
@@ -44,7 +44,7 @@ class WorkflowProps:
     log_retention: logs.RetentionDays = settings.LOG_RETENTION
     record_retention_days: int = config.DEFAULT_RECORD_RETENTION_DAYS
     """Days an update's record is kept once its scaling was restored (the table's TTL)."""
-    guardrails: Guardrails = Guardrails()
+    guardrails: Guardrails = field(default_factory=Guardrails)
     """The change guardrails: checked by the first state, and stated in IAM where SageMaker has condition keys."""
 
     def __post_init__(self) -> None:

@@ -175,7 +175,8 @@ def check(changes: list[dict[str, Any]], config: dict[str, Any], raises: list[di
     rails = rails or current()
     problems: list[str] = []
     fields = ", ".join(rails.allowed_variant_fields)
-    requested = {change["VariantName"]: (index, change) for index, change in enumerate(changes)}
+    requested: dict[str, tuple[int | None, dict[str, Any]]] = {
+        change["VariantName"]: (index, change) for index, change in enumerate(changes)}
     for index, change in requested.values():
         where = f"VariantChanges[{index}]"
         for key in sorted(set(change) - {"VariantName"} - set(rails.allowed_variant_fields)):
@@ -190,9 +191,9 @@ def check(changes: list[dict[str, Any]], config: dict[str, Any], raises: list[di
             problems.append(_too_many(f"{where}.ManagedInstanceScaling.MaxInstanceCount", highest, rails))
     for key in _VARIANT_LISTS:
         for variant in config.get(key) or []:
-            index, change = requested.get(variant["VariantName"], (None, {}))
-            after = {**variant, **change}
-            where = f"VariantChanges[{index}]" if index is not None else f"variant {variant['VariantName']}"
+            position, asked = requested.get(variant["VariantName"], (None, {}))
+            after = {**variant, **asked}
+            where = f"VariantChanges[{position}]" if position is not None else f"variant {variant['VariantName']}"
             model = after.get("ModelName")
             if isinstance(model, str) and not rails.model_allowed(model):
                 problems.append(f"{where}.ModelName: model {model} is not one this deployment deploys (guardrail on "

@@ -44,7 +44,7 @@ def test_cdk_json_states_every_guardrail_with_its_default() -> None:
     # When the guardrail settings are read from it
     # Then each is there, and they are the defaults (a deployment narrows them on purpose)
     assert {setting: CONTEXT[setting] for setting in Guardrails().to_settings()} == Guardrails().to_settings()
-    assert GUARDRAILS == Guardrails()
+    assert Guardrails() == GUARDRAILS
 
 
 def test_every_function_gets_the_guardrails_as_one_environment_variable(template: Template) -> None:
@@ -126,7 +126,8 @@ def test_patterns_with_capitals_are_granted_in_both_spellings_except_role_names(
 
 
 @pytest.mark.parametrize(("setting", "value", "message"), [
-    ("allowedVariantFields", ["ModelName", "NoSuchField"], "allowedVariantFields: NoSuchField not a ProductionVariant field"),
+    ("allowedVariantFields", ["ModelName", "NoSuchField"],
+     "allowedVariantFields: NoSuchField not a ProductionVariant field"),
     ("allowedInstanceTypes", "[\"m5.large\"]", "allowedInstanceTypes must be"),
     ("maxInstancesPerVariant", 0, "maxInstancesPerVariant must be a whole number"),
     ("maxCapacityIncrease", "ten", "maxCapacityIncrease must be a whole number"),
