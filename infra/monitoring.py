@@ -20,6 +20,9 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from endpoint_updater import names
+from endpoint_updater.core.errors import SnapshotRefused
+
 # Step Functions metric name -> what the alarm says (AWS/States metrics of a state machine).
 EXECUTION_ALARMS: dict[str, str] = {
     "ExecutionsFailed": "An endpoint update failed. The execution's error and cause say what happened and "
@@ -48,6 +51,13 @@ FUNCTION_ALARMS: dict[str, tuple[str, str]] = {
 UNDELIVERED_EVENTS = ("EventsUndelivered", "EventBridge could not deliver an event to one of the stack's "
                       "functions, and put it in the UndeliveredEvents queue: a recovery, a triggered update "
                       "or a message did not happen. Read the message in the queue and act on it.")
+# The restore refused a stored snapshot that is not its endpoint's own scaling (endpoint_updater/core/
+# snapshot_check.py): counted by the restore and recovery functions (errors.SnapshotRefused.metric).
+SNAPSHOT_REFUSED = ("SnapshotRefused", "A restore refused the scaling snapshot stored in the updates table: it "
+                    "names another endpoint's resources, an alarm not captured for the endpoint, or differs from "
+                    "what the update's first step captured. Nothing was written and the endpoint stays marked "
+                    "unrestored. Someone who can write the table may have changed it: find out who, then restore "
+                    "the endpoint's scaling by hand. The function's log names the endpoint and the problems.")
 PERIOD = Duration.minutes(5)
 
 
@@ -71,6 +81,11 @@ class Monitoring(Construct):
                 alarm_id, description = FUNCTION_ALARMS[folder]
                 self._alarm(alarm_id, description, function.metric_errors(statistic=cloudwatch.Stats.SUM,
                                                                           period=PERIOD))
+        if functions:
+            alarm_id, description = SNAPSHOT_REFUSED
+            self._alarm(alarm_id, description, cloudwatch.Metric(
+                namespace=names.METRICS_NAMESPACE, metric_name=SnapshotRefused.metric or "",
+                dimensions_map={"service": names.SERVICE_NAME}, statistic=cloudwatch.Stats.SUM, period=PERIOD))
         if undelivered_events is not None:
             alarm_id, description = UNDELIVERED_EVENTS
             self._alarm(alarm_id, description, undelivered_events.metric_approximate_number_of_messages_visible(

@@ -352,8 +352,9 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
         "restore_scaling": _RESTORE,
         "recover_scaling": (
             *_RESTORE,
-            # The execution's input, when the status-change event leaves it out.
-            Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
+            # The execution's input, when the status-change event leaves it out; the scaling its first step
+            # planned to restore, from its history, to check the stored snapshot against.
+            Grant(actions=("states:DescribeExecution", "states:GetExecutionHistory"), resources=(EXECUTIONS,)),
         ),
         "start_update": (Grant(actions=("states:StartExecution",), resources=(STATE_MACHINE,)),),
         "notify_update": (

@@ -39,6 +39,9 @@ def cause_message(cause: str | None) -> str | None:
 class UpdaterError(Exception):
     """Base class; never raised itself."""
 
+    metric: str | None = None
+    """A metric the function counts when it fails with this error (the stack alarms on it)."""
+
 
 class InvalidInput(UpdaterError):
     """The request is malformed; the message names each field and its allowed values."""
@@ -51,6 +54,8 @@ class ChangeNotAllowed(UpdaterError):
 
 class SnapshotRefused(UpdaterError):
     """A stored scaling snapshot names resources or alarms that are not its endpoint's: it was not applied."""
+
+    metric = "SnapshotsRefused"
 
 
 class EndpointNotFound(UpdaterError):

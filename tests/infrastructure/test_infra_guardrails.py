@@ -143,3 +143,18 @@ def test_a_bad_guardrail_setting_stops_the_synthesis_naming_it(setting: str, val
 def test_settings_from_the_command_line_arrive_as_text_and_are_read_alike() -> None:
     rails = config.guardrails({"allowedInstanceTypes": '["ml.m5.*", "ml.c5.*"]', "maxInstancesPerVariant": "8"}.get)
     assert rails.allowed_instance_types == ("ml.m5.*", "ml.c5.*") and rails.max_instances_per_variant == 8
+
+
+def test_a_refused_snapshot_alarms_to_the_topic(template: Template) -> None:
+    # Given the template's alarms on the workflow's own metrics
+    alarms = [a["Properties"] for a in template["Resources"].values() if a["Type"] == "AWS::CloudWatch::Alarm"
+              and a["Properties"].get("Namespace") == names.METRICS_NAMESPACE]
+    # When the one on refused snapshots is read
+    (alarm,) = [a for a in alarms if a["MetricName"] == "SnapshotsRefused"]
+    # Then it fires on the first refusal within five minutes and notifies the topic
+    (topic_id,) = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::SNS::Topic"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": names.SERVICE_NAME}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["Threshold"], alarm["EvaluationPeriods"]) == ("Sum", 300, 1, 1)
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": topic_id}]
