@@ -123,12 +123,13 @@ WILDCARD_REASONS: Mapping[str, str] = MappingProxyType(
         "workflow and is unknown at deploy time.",
         NEW_ENDPOINT_CONFIG: "Configs the workflow creates, named <endpoint>-<start time>-<hash> per execution, "
         "for endpoints matching the endpointNamePattern setting.",
-        SCALABLE_TARGET: "Scalable-target ARNs end in an id assigned by Application Auto Scaling; the statement is "
-        "limited by condition keys to SageMaker variant dimensions.",
+        SCALABLE_TARGET: "Scalable-target ARNs end in an id assigned by Application Auto Scaling and no condition key "
+        "names the resource id; the statement is limited by condition keys to SageMaker variant dimensions, and the "
+        "restore writes only the update's own endpoint's variants (endpoint_updater/core/snapshot_check.py).",
         ALARM: "Step-scaling alarms are named by their owners, so re-pointing them (PutMetricAlarm) and reading "
         "them cannot be narrowed by name; the restore writes only alarms the snapshot captured for the endpoint, "
-        "whose live content beyond the endpoint's scaling actions is unchanged (endpoint_updater/core/scaling.py, "
-        "check_snapshot).",
+        "whose live content beyond the endpoint's scaling actions is unchanged (endpoint_updater/core/"
+        "snapshot_check.py).",
         TARGET_TRACKING_ALARM: "Alarms Application Auto Scaling creates for the target-tracking policies of "
         "endpoints matching the endpointNamePattern setting (TargetTracking-endpoint/<endpoint>/variant/<variant>-"
         "AlarmHigh-<id>), whose ids it assigns.",
@@ -139,8 +140,7 @@ WILDCARD_REASONS: Mapping[str, str] = MappingProxyType(
         ANY_RESOURCE: "Application Auto Scaling Describe* actions support no resource type (Service "
         "Authorization Reference).",
         EXECUTIONS: "Executions of this stack's state machine only; each execution's name is chosen when it starts.",
-        MODEL: "Models are named after the approved model package they are made from (<group>-<version>-<hash>), "
-        "and the variant's current model may be named anything.",
+        MODEL: "Reads the variant's current model, which may be named anything (DescribeModel only).",
         MODEL_PACKAGE: "The approved package is chosen by each execution's input or approval event.",
     }
 )

@@ -31,6 +31,9 @@ from infra.permissions import ANY_RESOURCE, LOGGING_ACTIONS, PERMISSIONS, Grant,
 from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition
 
 
+GUARDRAIL_FUNCTIONS = ("validate_and_snapshot", "create_model")
+
+
 @dataclass(frozen=True)
 class WorkflowProps:
     """What an app chooses when it instantiates the workflow."""
@@ -93,7 +96,6 @@ class EndpointUpdateWorkflow(Construct):
             settings.TABLE_ENV: self.table.table_name,
             settings.RETENTION_ENV: str(props.record_retention_days),
             settings.STATE_MACHINE_ENV: state_machine_arn,
-            names.GUARDRAILS_ENV: json.dumps(props.guardrails.to_settings(), separators=(",", ":")),
         }
         topic = props.notification_topic
         if topic is not None:
@@ -107,6 +109,10 @@ class EndpointUpdateWorkflow(Construct):
             task.folder: _task_function(self, task, powertools, props, variables, environment)
             for task in functions
         }
+        # The functions that check the change guardrails: the first state, and the model made from a package.
+        for folder in GUARDRAIL_FUNCTIONS:
+            self.functions[folder].add_environment(
+                names.GUARDRAILS_ENV, json.dumps(props.guardrails.to_settings(), separators=(",", ":")))
         self.state_machine_logs = logs.LogGroup(
             self,
             "StateMachineLogs",
