@@ -30,7 +30,6 @@ from infra import config, nag, settings
 from infra.permissions import ANY_RESOURCE, LOGGING_ACTIONS, PERMISSIONS, Grant, render, wildcards
 from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition
 
-
 GUARDRAIL_FUNCTIONS = ("validate_and_snapshot", "create_model")
 
 
