@@ -48,6 +48,10 @@ FUNCTION_ALARMS: dict[str, tuple[str, str]] = {
                       "published (Lambda retries it twice). The execution's status and the updates table "
                       "still say how the update ended."),
 }
+NAME_CONFLICT = ("TriggerNameConflict", "A triggering event's execution name was taken by an execution with another "
+                 "input, so the update it asked for was not started: someone may have started that name first on "
+                 "purpose. The start function's log names the event and the execution; compare their inputs, see "
+                 "who started it (CloudTrail StartExecution), and start the update by hand if it is wanted.")
 UNDELIVERED_EVENTS = ("EventsUndelivered", "EventBridge could not deliver an event to one of the stack's "
                       "functions, and put it in the UndeliveredEvents queue: a recovery, a triggered update "
                       "or a message did not happen. Read the message in the queue and act on it.")
@@ -85,6 +89,12 @@ class Monitoring(Construct):
             alarm_id, description = SNAPSHOT_REFUSED
             self._alarm(alarm_id, description, cloudwatch.Metric(
                 namespace=names.METRICS_NAMESPACE, metric_name=SnapshotRefused.metric or "",
+                dimensions_map={"service": names.SERVICE_NAME}, statistic=cloudwatch.Stats.SUM, period=PERIOD))
+        if functions is not None and "start_update" in functions:
+            # Counted by the start function itself (embedded metric format, the `service` dimension).
+            alarm_id, description = NAME_CONFLICT
+            self._alarm(alarm_id, description, cloudwatch.Metric(
+                namespace=names.METRICS_NAMESPACE, metric_name=names.NAME_CONFLICT_METRIC,
                 dimensions_map={"service": names.SERVICE_NAME}, statistic=cloudwatch.Stats.SUM, period=PERIOD))
         if undelivered_events is not None:
             alarm_id, description = UNDELIVERED_EVENTS

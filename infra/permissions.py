@@ -356,7 +356,11 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             # planned to restore, from its history, to check the stored snapshot against.
             Grant(actions=("states:DescribeExecution", "states:GetExecutionHistory"), resources=(EXECUTIONS,)),
         ),
-        "start_update": (Grant(actions=("states:StartExecution",), resources=(STATE_MACHINE,)),),
+        "start_update": (
+            Grant(actions=("states:StartExecution",), resources=(STATE_MACHINE,)),
+            # A name found taken: is it the same request (a duplicate) or another input (a squatted name)?
+            Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
+        ),
         "notify_update": (
             _READ_RECORDS,
             Grant(actions=("sns:Publish",), resources=(NOTIFICATION_TOPIC,)),

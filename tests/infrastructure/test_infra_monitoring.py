@@ -103,3 +103,15 @@ def test_an_event_left_in_the_undelivered_events_queue_alarms(template: Template
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible" and alarm["Statistic"] == "Maximum"
     assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
     _fires_on_the_first_in_five_minutes_to_the_topic(alarm, template)
+
+
+def test_a_trigger_name_taken_by_another_input_alarms(template: Template) -> None:
+    # Given the alarms on the workflow's own metrics
+    alarms = [a["Properties"] for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+              if a["Properties"]["Namespace"] == "EndpointUpdater"]
+    # Then one watches the conflicts the start function counts, as its metrics are published
+    (alarm,) = [a for a in alarms if a["MetricName"] == "TriggerNameConflicts"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "endpoint-updater"}]
+    assert alarm["Statistic"] == "Sum"
+    assert "started that name first" in alarm["AlarmDescription"]
+    _fires_on_the_first_in_five_minutes_to_the_topic(alarm, template)

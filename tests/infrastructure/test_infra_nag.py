@@ -11,6 +11,7 @@ import pytest
 from cdk_nag import AwsSolutionsChecks
 
 from infra import nag
+from infra.stack import EVERY_ENDPOINT_WARNING
 
 
 def _acknowledgements(stack: Any) -> dict[tuple[str, str], str]:
@@ -34,8 +35,10 @@ def test_the_stack_has_no_unacknowledged_finding(stack: Any, cloud_assembly: Pat
     # When the pack is also run directly on the same construct tree
     direct = AwsSolutionsChecks(stack.node.root).validate_scope(stack.node.root)
 
-    # Then neither finds anything left unacknowledged, errors and warnings alike
-    assert report["pluginReports"] == []
+    # Then neither finds anything left unacknowledged, errors and warnings alike (the stack's own warning that
+    # endpointNamePattern "*" reaches every endpoint is meant to be seen at each synthesis)
+    assert [violation["ruleName"] for plugin in report["pluginReports"] for violation in plugin["violations"]
+            if violation["ruleName"] != f"Annotation::{EVERY_ENDPOINT_WARNING}"] == []
     assert [violation.rule_name for violation in direct.violations] == []
     assert direct.success is True
 
