@@ -17,6 +17,7 @@ from botocore.exceptions import (
 
 from endpoint_updater.core.aws import error_code
 from endpoint_updater.core.errors import (
+    ChangeNotAllowed,
     EndpointNotFound,
     EndpointNotInService,
     EndpointUpdateInProgress,
@@ -48,6 +49,7 @@ INTERRUPTED = 130
 # run's plan) names its error by the exception's class name, the same contract the state machine relies on.
 REFUSAL_EXIT_CODES: dict[type[UpdaterError], int] = {
     InvalidInput: REFUSED,
+    ChangeNotAllowed: REFUSED,
     EndpointNotFound: REFUSED,
     InferenceComponentsNotSupported: REFUSED,
     EndpointNotInService: BUSY,

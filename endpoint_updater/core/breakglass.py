@@ -49,6 +49,7 @@ def restore_endpoint(endpoint: str, execution_arn: str | None = None, force: boo
         if lock.holder is not None and lock.holder != target:
             store.release(endpoint, lock.holder, restored=False)
         restored = recovery.restore_and_release(endpoint, target, "Restored by hand",
-                                                "restored with endpoint-updater restore", fence=True)
+                                                "restored with endpoint-updater restore", fence=True,
+                                                planned=recovery.planned_scaling(target))
     return {"EndpointName": endpoint, "Execution": target, "RestorePending": pending, "Restored": True,
             "Changes": restored.changes}

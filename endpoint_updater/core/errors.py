@@ -39,9 +39,23 @@ def cause_message(cause: str | None) -> str | None:
 class UpdaterError(Exception):
     """Base class; never raised itself."""
 
+    metric: str | None = None
+    """A metric the function counts when it fails with this error (the stack alarms on it)."""
+
 
 class InvalidInput(UpdaterError):
     """The request is malformed; the message names each field and its allowed values."""
+
+
+class ChangeNotAllowed(UpdaterError):
+    """The request asks for a change this deployment's guardrails do not allow; the message names each
+    guardrail and the setting that controls it."""
+
+
+class SnapshotRefused(UpdaterError):
+    """A stored scaling snapshot names resources or alarms that are not its endpoint's: it was not applied."""
+
+    metric = "SnapshotsRefused"
 
 
 class EndpointNotFound(UpdaterError):

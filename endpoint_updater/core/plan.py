@@ -11,10 +11,11 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from endpoint_updater.core import endpoint_config, inference_components, model_package, scaling
+from endpoint_updater.core import endpoint_config, guardrails, inference_components, model_package, scaling
 from endpoint_updater.core.aws import jsonable
 from endpoint_updater.core.endpoint import IN_SERVICE, describe_endpoint, due_raises, update_parameters, variants
 from endpoint_updater.core.errors import (
+    ChangeNotAllowed,
     EndpointNotFound,
     EndpointNotInService,
     InferenceComponentsNotSupported,
@@ -23,7 +24,7 @@ from endpoint_updater.core.errors import (
 from endpoint_updater.core.request import Request
 
 # What a dry run reports as a refusal rather than raising: the reasons the first step refuses an update.
-REFUSALS = (InvalidInput, EndpointNotFound, EndpointNotInService, InferenceComponentsNotSupported)
+REFUSALS = (InvalidInput, ChangeNotAllowed, EndpointNotFound, EndpointNotInService, InferenceComponentsNotSupported)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Survey:
 def survey(request: Request) -> Survey:
     """Read the endpoint, its config, the config's tags and its variants' scaling; refuse an update
     that cannot start (EndpointNotFound, EndpointNotInService, InvalidInput for changes the endpoint rejects,
-    InferenceComponentsNotSupported)."""
+    InferenceComponentsNotSupported, ChangeNotAllowed for changes this deployment's guardrails do not allow)."""
     name = request.EndpointName
     model_package.check(request)
     description = describe_endpoint(name)
@@ -54,8 +55,10 @@ def survey(request: Request) -> Survey:
     problems = endpoint_config.check_changes(name, config, request.VariantChanges, request.DeploymentConfig)
     if problems:
         raise InvalidInput("invalid input: " + "; ".join(problems))
-    return Survey(description=description, config=config, tags=tags,
-                  snapshot=scaling.capture(name, [v["VariantName"] for v in variants(description)]))
+    found = Survey(description=description, config=config, tags=tags,
+                   snapshot=scaling.capture(name, [v["VariantName"] for v in variants(description)]))
+    guardrails.check(request.VariantChanges, config, capacity_raises(request, found))
+    return found
 
 
 def capacity_raises(request: Request, found: Survey) -> list[dict[str, Any]]:
