@@ -207,13 +207,16 @@ def check(changes: list[dict[str, Any]], config: dict[str, Any], raises: list[di
     if isinstance(role, str) and not rails.role_allowed(role):
         problems.append(role_refusal("the endpoint config's ExecutionRoleArn", role, rails))
     for raised in raises:
-        added = raised["To"] - raised["From"]
+        # The count the request asks for, before any cap at the target's MaxCapacity: the guardrail judges the
+        # request as written, so a raise the cap happens to shrink today is still refused.
+        asked_to = raised.get("Requested", raised["To"])
+        added = asked_to - raised["From"]
         if added > rails.max_capacity_increase:
             problems.append(f"CapacityIncrease: adds {added} instances to variant {raised['VariantName']} "
-                            f"({raised['From']} -> {raised['To']}), more than this deployment allows (guardrail on "
+                            f"({raised['From']} -> {asked_to}), more than this deployment allows (guardrail on "
                             f"capacity raises, setting {MAX_CAPACITY_INCREASE}: {rails.max_capacity_increase})")
-        if raised["To"] > rails.max_instances_per_variant:
-            problems.append(_too_many(f"CapacityIncrease (variant {raised['VariantName']})", raised["To"], rails))
+        if asked_to > rails.max_instances_per_variant:
+            problems.append(_too_many(f"CapacityIncrease (variant {raised['VariantName']})", asked_to, rails))
     if problems:
         raise ChangeNotAllowed("refused by this deployment's guardrails, nothing was changed: " + "; ".join(problems))
 
