@@ -20,6 +20,8 @@ RETENTION_ENV = "RECORD_RETENTION_DAYS"
 STATE_MACHINE_ENV = "STATE_MACHINE_ARN"
 TOPIC_ENV = "NOTIFICATION_TOPIC_ARN"
 DEPLOYMENTS_ENV = "MODEL_PACKAGE_DEPLOYMENTS"
+GUARDRAILS_ENV = "CHANGE_GUARDRAILS"
+"""The deployment's change guardrails, as JSON (endpoint_updater/core/guardrails.py); absent means the defaults."""
 RESTORE_BACKOFF_ENV = "RESTORE_BACKOFF_SECONDS"
 """Seconds before the restore's second attempt (doubled before each later one); the local runner shortens it."""
 # Read by the command line only: the state machine to use when the stack's output is not wanted.

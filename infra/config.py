@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from constructs import Construct
 
 from endpoint_updater import names
+from endpoint_updater.core import guardrails as change_guardrails
+from endpoint_updater.core.guardrails import Guardrails
 
 POWERTOOLS_LAYER_VERSION = "powertoolsLayerVersion"
 ENDPOINT_NAME_PATTERN = "endpointNamePattern"
@@ -91,6 +94,7 @@ class DeploymentSettings:
     update_request_source: str = DEFAULT_UPDATE_REQUEST_SOURCE
     update_request_principals: RequestPrincipals = field(default_factory=RequestPrincipals)
     model_package_deployments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    guardrails: Guardrails = field(default_factory=Guardrails)
 
     @classmethod
     def from_context(cls, scope: Construct) -> DeploymentSettings:
@@ -103,6 +107,7 @@ class DeploymentSettings:
             update_request_source=update_request_source(node.try_get_context(UPDATE_REQUEST_SOURCE)),
             update_request_principals=update_request_principals(node.try_get_context(UPDATE_REQUEST_PRINCIPALS)),
             model_package_deployments=model_package_deployments(node.try_get_context(MODEL_PACKAGE_DEPLOYMENTS)),
+            guardrails=guardrails(node.try_get_context),
         )
 
 
@@ -237,3 +242,29 @@ def model_package_deployments(value: Any) -> dict[str, dict[str, Any]]:
             raise ValueError(f"{where}[{group!r}]: {', '.join(unknown)} not allowed; allowed besides EndpointName and "
                              f"VariantName: {', '.join(sorted(DEPLOYMENT_OPTIONS))}")
     return {str(group): dict(target) for group, target in value.items()}
+
+
+def guardrails(context: Callable[[str], Any]) -> Guardrails:
+    """The change guardrails (endpoint_updater/core/guardrails.py), one context value per guardrail; an absent
+    one takes its default. `context` reads one context value by name (None when absent)."""
+    raw: dict[str, Any] = {}
+    for setting in change_guardrails.SETTINGS:
+        value = context(setting)
+        if value is None:
+            continue
+        # From the command line (`-c allowedInstanceTypes='["ml.m5.*"]'`) a list arrives as its JSON text.
+        if isinstance(value, str) and value.startswith("["):
+            value = _json_or_text(value)
+        raw[setting] = value
+    try:
+        return Guardrails.from_settings(raw, known_fields=_variant_fields())
+    except ValueError as error:
+        raise ValueError(f"context value {error}") from None
+
+
+def _variant_fields() -> frozenset[str]:
+    """The ProductionVariant fields of the SDK the functions run with (the project's pinned botocore)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return frozenset(model.shape_for("ProductionVariant").members)

@@ -21,6 +21,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from endpoint_updater import names
+from endpoint_updater.core.errors import SnapshotRefused
 
 # Step Functions metric name -> what the alarm says (AWS/States metrics of a state machine).
 EXECUTION_ALARMS: dict[str, str] = {
@@ -54,6 +55,13 @@ NAME_CONFLICT = ("TriggerNameConflict", "A triggering event's execution name was
 UNDELIVERED_EVENTS = ("EventsUndelivered", "EventBridge could not deliver an event to one of the stack's "
                       "functions, and put it in the UndeliveredEvents queue: a recovery, a triggered update "
                       "or a message did not happen. Read the message in the queue and act on it.")
+# The restore refused a stored snapshot that is not its endpoint's own scaling (endpoint_updater/core/
+# snapshot_check.py): counted by the restore and recovery functions (errors.SnapshotRefused.metric).
+SNAPSHOT_REFUSED = ("SnapshotRefused", "A restore refused the scaling snapshot stored in the updates table: it "
+                    "names another endpoint's resources, an alarm not captured for the endpoint, or differs from "
+                    "what the update's first step captured. Nothing was written and the endpoint stays marked "
+                    "unrestored. Someone who can write the table may have changed it: find out who, then restore "
+                    "the endpoint's scaling by hand. The function's log names the endpoint and the problems.")
 PERIOD = Duration.minutes(5)
 
 
@@ -77,6 +85,11 @@ class Monitoring(Construct):
                 alarm_id, description = FUNCTION_ALARMS[folder]
                 self._alarm(alarm_id, description, function.metric_errors(statistic=cloudwatch.Stats.SUM,
                                                                           period=PERIOD))
+        if functions:
+            alarm_id, description = SNAPSHOT_REFUSED
+            self._alarm(alarm_id, description, cloudwatch.Metric(
+                namespace=names.METRICS_NAMESPACE, metric_name=SnapshotRefused.metric or "",
+                dimensions_map={"service": names.SERVICE_NAME}, statistic=cloudwatch.Stats.SUM, period=PERIOD))
         if functions is not None and "start_update" in functions:
             # Counted by the start function itself (embedded metric format, the `service` dimension).
             alarm_id, description = NAME_CONFLICT

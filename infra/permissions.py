@@ -44,9 +44,12 @@ Names are scoped by the `endpointNamePattern` setting: the table's resources car
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+
+from endpoint_updater.core.guardrails import Guardrails
 
 ConditionValue = str | tuple[str, ...]
 
@@ -69,16 +72,27 @@ NOTIFICATION_TOPIC = "${NotificationTopicArn}"
 NOTIFICATION_KEY = "${NotificationKeyArn}"
 # Replaced by the endpoint name pattern when the table is rendered for a stack.
 ENDPOINT_NAME = "<endpointNamePattern>"
+# Replaced by the change guardrails (endpoint_updater/core/guardrails.py) when the table is rendered.
+MODEL_NAME = "<modelNamePattern>"
+EXECUTION_ROLE = "<executionRolePatterns>"
+INSTANCE_TYPES = "<allowedInstanceTypes>"
 _SAGEMAKER = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}"
 ENDPOINT = f"{_SAGEMAKER}:endpoint/{ENDPOINT_NAME}"
 ENDPOINT_CONFIG = f"{_SAGEMAKER}:endpoint-config/*"
 # Configs the workflow creates: `<endpoint>-<UTC start time>-<6 hex>` (new_config_name).
 NEW_ENDPOINT_CONFIG = f"{_SAGEMAKER}:endpoint-config/{ENDPOINT_NAME}-*"
 MODEL = f"{_SAGEMAKER}:model/*"
+# Models the workflow creates from a model package: their names must match the model name pattern too.
+NEW_MODEL = f"{_SAGEMAKER}:model/{MODEL_NAME}"
 MODEL_PACKAGE = f"{_SAGEMAKER}:model-package/*"
 SCALABLE_TARGET = "arn:${AWS::Partition}:application-autoscaling:${AWS::Region}:${AWS::AccountId}:scalable-target/*"
 ALARM = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"
-ROLE = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"
+# The alarms a target-tracking policy of one of the endpoints' variants owns: Application Auto Scaling names
+# them TargetTracking-<resource id>-AlarmHigh-<id> (and -AlarmLow-), the resource id being
+# endpoint/<endpoint>/variant/<variant>.
+TARGET_TRACKING_ALARM = ("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"
+                         f"TargetTracking-endpoint/{ENDPOINT_NAME}/variant/*")
+ROLE = f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{EXECUTION_ROLE}"
 SAGEMAKER_SCALING_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
 SAGEMAKER_SCALING_SERVICE_LINKED_ROLE = (
     "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/"
@@ -109,28 +123,36 @@ WILDCARD_REASONS: Mapping[str, str] = MappingProxyType(
         "workflow and is unknown at deploy time.",
         NEW_ENDPOINT_CONFIG: "Configs the workflow creates, named <endpoint>-<start time>-<hash> per execution, "
         "for endpoints matching the endpointNamePattern setting.",
-        SCALABLE_TARGET: "Scalable-target ARNs end in an id assigned by Application Auto Scaling; the statement is "
-        "limited by condition keys to SageMaker variant dimensions.",
-        ALARM: "Step-scaling alarms are named by their owners and target-tracking alarms by Application Auto "
-        "Scaling, which checks these CloudWatch actions on the caller.",
-        ROLE: "iam:PassRole for the execution role the copied config or the variant's current model already names, "
-        "only to SageMaker "
-        "(iam:PassedToService condition).",
-        ANY_RESOURCE: "Application Auto Scaling Describe* actions support no resource type (Service "
-        "Authorization Reference).",
+        SCALABLE_TARGET: "Scalable-target ARNs end in an id assigned by Application Auto Scaling and no condition key "
+        "names the resource id; the statement is limited by condition keys to SageMaker variant dimensions, and the "
+        "restore writes only the update's own endpoint's variants (endpoint_updater/core/snapshot_check.py).",
+        ALARM: "Step-scaling alarms are named by their owners, so re-pointing them (PutMetricAlarm) and reading "
+        "them cannot be narrowed by name; the restore writes only alarms the snapshot captured for the endpoint, "
+        "whose live content beyond the endpoint's scaling actions is unchanged (endpoint_updater/core/"
+        "snapshot_check.py).",
+        TARGET_TRACKING_ALARM: "Alarms Application Auto Scaling creates for the target-tracking policies of "
+        "endpoints matching the endpointNamePattern setting (TargetTracking-endpoint/<endpoint>/variant/<variant>-"
+        "AlarmHigh-<id>), whose ids it assigns.",
+        ROLE: "iam:PassRole for execution roles matching the executionRolePatterns setting, only to SageMaker "
+        "(iam:PassedToService condition): the role the copied config or the variant's current model names.",
+        NEW_MODEL: "Models created from approved packages, named <group>-<version>-<hash>, matching the "
+        "modelNamePattern setting.",
+        ANY_RESOURCE: "Application Auto Scaling Describe* actions and SageMaker ListInferenceComponents support no "
+        "resource type (Service Authorization Reference).",
         EXECUTIONS: "Executions of this stack's state machine only; each execution's name is chosen when it starts.",
-        MODEL: "Models are named after the approved model package they are made from (<group>-<version>-<hash>), "
-        "and the variant's current model may be named anything.",
+        MODEL: "Reads the variant's current model, which may be named anything (DescribeModel only).",
         MODEL_PACKAGE: "The approved package is chosen by each execution's input or approval event.",
     }
 )
 
-# Application Auto Scaling's Describe* actions have no resource type: they can only be granted on "*".
+# Application Auto Scaling's Describe* actions and SageMaker's List* actions have no resource type: they can
+# only be granted on "*".
 RESOURCELESS_ACTIONS = frozenset(
     {
         "application-autoscaling:DescribeScalableTargets",
         "application-autoscaling:DescribeScalingPolicies",
         "application-autoscaling:DescribeScheduledActions",
+        "sagemaker:ListInferenceComponents",
     }
 )
 
@@ -162,6 +184,9 @@ BEHIND_THE_CALL: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "iam:CreateServiceLinkedRole": "the first registration in an account creates "
                 "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint (Service-linked roles for "
                 "Application Auto Scaling)",
+                # The safer reading: the docs say Tags tag the target on creation, not which action authorizes it.
+                "application-autoscaling:TagResource": "registering with Tags tags the new target "
+                "(RegisterScalableTarget API reference, Tags; Tagging support for Application Auto Scaling)",
             }
         ),
         "application-autoscaling:PutScalingPolicy": MappingProxyType(
@@ -208,6 +233,9 @@ _DESCRIBE_SCALING = Grant(
     ),
     resources=(ANY_RESOURCE,),
 )
+# A target's tags are part of the snapshot. The tagging actions take no service-namespace or
+# scalable-dimension condition key (only the aws: tag keys), so they are limited to scalable targets only.
+_READ_TARGET_TAGS = Grant(actions=("application-autoscaling:ListTagsForResource",), resources=(SCALABLE_TARGET,))
 
 # The updates table: reading the lock and the update record, and conditional writes. TransactWriteItems
 # has no IAM action of its own: DynamoDB authorizes each of its items' actions (DynamoDB Developer Guide,
@@ -216,6 +244,19 @@ _READ_RECORDS = Grant(actions=("dynamodb:GetItem",), resources=(UPDATES_TABLE,))
 _WRITE_RECORDS = Grant(actions=("dynamodb:UpdateItem",), resources=(UPDATES_TABLE,))
 IMPLIED_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType({
     "dynamodb:TransactWriteItems": frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem"}),
+})
+
+# The change guardrails that SageMaker's condition keys on CreateEndpointConfig can state (Service
+# Authorization Reference, Amazon SageMaker: sagemaker:InstanceTypes, "the list of all instance types
+# associated with the resource in the request", ArrayOfString; sagemaker:ModelArn, ARN). Both use
+# ForAllValues, which holds for one value or many, so the reading of ModelArn as one value per model of the
+# config is covered as well as one value per request. No Null check: a config of serverless variants only has
+# no instance type at all, and validation (endpoint_updater/core/guardrails.py) checks every variant anyway.
+# The model ARN names the caller's own account and region (ProductionVariant.ModelName is a name), so those
+# parts of the pattern are wildcards.
+CHANGE_GUARDRAILS: Mapping[str, Mapping[str, ConditionValue]] = MappingProxyType({
+    "ForAllValues:StringLike": MappingProxyType({"sagemaker:InstanceTypes": INSTANCE_TYPES}),
+    "ForAllValues:ArnLike": MappingProxyType({"sagemaker:ModelArn": f"arn:*:sagemaker:*:*:model/{MODEL_NAME}"}),
 })
 
 _PASS_ROLE_TO_SAGEMAKER = Grant(
@@ -235,12 +276,17 @@ _RESTORE = (
         conditions=SAGEMAKER_VARIANT_TARGETS,
     ),
     _DESCRIBE_SCALING,
+    # Reading the live tags, and putting back the captured ones on a target that still exists (TagResource;
+    # also checked when RegisterScalableTarget creates a target with Tags).
+    Grant(
+        actions=("application-autoscaling:ListTagsForResource", "application-autoscaling:TagResource"),
+        resources=(SCALABLE_TARGET,),
+    ),
     # Called to re-point step-scaling alarms at the new policy ARNs, and checked by AWS when
     # target-tracking policies create their alarms.
-    Grant(
-        actions=("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"),
-        resources=(ALARM,),
-    ),
+    Grant(actions=("cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"), resources=(ALARM,)),
+    # Checked by AWS only, when a target-tracking policy replaces its own alarms.
+    Grant(actions=("cloudwatch:DeleteAlarms",), resources=(TARGET_TRACKING_ALARM,)),
     # Checked by AWS when registering the variant as a scalable target and when scaling it.
     Grant(
         actions=("sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"),
@@ -263,6 +309,9 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             # ListTags: the plan shows the new config's tags, copied from the current config.
             Grant(actions=("sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"), resources=(ENDPOINT_CONFIG,)),
             _DESCRIBE_SCALING,
+            _READ_TARGET_TAGS,
+            # Refusing an endpoint that hosts inference components.
+            Grant(actions=("sagemaker:ListInferenceComponents",), resources=(ANY_RESOURCE,)),
             # The alarms behind step-scaling policies are part of the snapshot.
             Grant(actions=("cloudwatch:DescribeAlarms",), resources=(ALARM,)),
             # An approved model package to deploy: is it approved?
@@ -280,7 +329,8 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
                 conditions=SAGEMAKER_VARIANT_TARGETS,
             ),
             # Checked by AWS: deregistering deletes target-tracking policies and with them their alarms.
-            Grant(actions=("cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"), resources=(ALARM,)),
+            Grant(actions=("cloudwatch:DescribeAlarms",), resources=(ALARM,)),
+            Grant(actions=("cloudwatch:DeleteAlarms",), resources=(TARGET_TRACKING_ALARM,)),
             _READ_RECORDS,
             _WRITE_RECORDS,
         ),
@@ -292,10 +342,15 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             _READ_RECORDS,
             _WRITE_RECORDS,
         ),
-        "check_endpoint": (Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),),
+        "check_endpoint": (
+            Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
+            # A confirmed capacity raise goes into the update's progress.
+            _WRITE_RECORDS,
+        ),
         "create_model": (
             Grant(actions=("sagemaker:DescribeEndpointConfig",), resources=(ENDPOINT_CONFIG,)),
-            Grant(actions=("sagemaker:DescribeModel", "sagemaker:CreateModel"), resources=(MODEL,)),
+            Grant(actions=("sagemaker:DescribeModel",), resources=(MODEL,)),
+            Grant(actions=("sagemaker:CreateModel",), resources=(NEW_MODEL,)),
             # The current model's execution role, handed to the new model: only to SageMaker.
             _PASS_ROLE_TO_SAGEMAKER,
             _WRITE_RECORDS,
@@ -303,11 +358,10 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
         "create_endpoint_config": (
             Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
             Grant(actions=("sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"), resources=(ENDPOINT_CONFIG,)),
-            Grant(
-                # AddTags: checked by AWS when CreateEndpointConfig carries Tags.
-                actions=("sagemaker:CreateEndpointConfig", "sagemaker:AddTags"),
-                resources=(NEW_ENDPOINT_CONFIG,),
-            ),
+            Grant(actions=("sagemaker:CreateEndpointConfig",), resources=(NEW_ENDPOINT_CONFIG,),
+                  conditions=CHANGE_GUARDRAILS),
+            # Checked by AWS when CreateEndpointConfig carries Tags.
+            Grant(actions=("sagemaker:AddTags",), resources=(NEW_ENDPOINT_CONFIG,)),
             # A copied config may name an ExecutionRoleArn; it can only be handed to SageMaker.
             _PASS_ROLE_TO_SAGEMAKER,
             _WRITE_RECORDS,
@@ -321,8 +375,9 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
         "restore_scaling": _RESTORE,
         "recover_scaling": (
             *_RESTORE,
-            # The execution's input, when the status-change event leaves it out.
-            Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
+            # The execution's input, when the status-change event leaves it out; the scaling its first step
+            # planned to restore, from its history, to check the stored snapshot against.
+            Grant(actions=("states:DescribeExecution", "states:GetExecutionHistory"), resources=(EXECUTIONS,)),
         ),
         "start_update": (
             Grant(actions=("states:StartExecution",), resources=(STATE_MACHINE,)),
@@ -345,42 +400,72 @@ def actions_for(folder: str) -> set[str]:
     return {action for grant in PERMISSIONS[folder] for action in grant.actions}
 
 
-def render(grants: tuple[Grant, ...], endpoint_name_pattern: str) -> tuple[Grant, ...]:
-    """The grants with ENDPOINT_NAME replaced by the pattern.
+def _choices(endpoint_name_pattern: str, rails: Guardrails) -> dict[str, tuple[str, ...]]:
+    """Each placeholder and what it stands for in a stack. SageMaker writes names in lower case in its ARNs
+    (the EndpointArn of DescribeEndpoint), so endpoint and model patterns with capitals are granted in both
+    spellings; IAM role ARNs keep the role's own case."""
+    return {ENDPOINT_NAME: _spellings(endpoint_name_pattern), MODEL_NAME: _spellings(rails.model_name_pattern),
+            EXECUTION_ROLE: rails.execution_role_patterns}
 
-    SageMaker writes resource names in lower case in its ARNs (the EndpointArn of DescribeEndpoint), so a
-    pattern with capitals is granted in both spellings.
-    """
-    spellings = _spellings(endpoint_name_pattern)
+
+def _expand(text: str, choices: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """`text` with each placeholder it holds replaced by each of its values (every combination)."""
+    used = [placeholder for placeholder in choices if placeholder in text]
+    expanded = []
+    for values in itertools.product(*(choices[placeholder] for placeholder in used)):
+        result = text
+        for placeholder, value in zip(used, values, strict=True):
+            result = result.replace(placeholder, value)
+        expanded.append(result)
+    return tuple(dict.fromkeys(expanded))
+
+
+def _condition_value(value: ConditionValue, choices: dict[str, tuple[str, ...]], rails: Guardrails) -> ConditionValue:
+    if value == INSTANCE_TYPES:
+        return rails.allowed_instance_types
+    items = (value,) if isinstance(value, str) else value
+    rendered = tuple(dict.fromkeys(text for item in items for text in _expand(item, choices)))
+    return rendered[0] if isinstance(value, str) and len(rendered) == 1 else rendered
+
+
+def render(grants: tuple[Grant, ...], endpoint_name_pattern: str,
+           rails: Guardrails | None = None) -> tuple[Grant, ...]:
+    """The grants with the placeholders replaced by the pattern and the change guardrails (the defaults when
+    `rails` is not given)."""
+    rails = rails or Guardrails()
+    choices = _choices(endpoint_name_pattern, rails)
     return tuple(
         replace(
             grant,
-            resources=tuple(
-                dict.fromkeys(
-                    resource.replace(ENDPOINT_NAME, spelling) for resource in grant.resources for spelling in spellings
-                )
-            ),
+            resources=tuple(dict.fromkeys(text for resource in grant.resources for text in _expand(resource, choices))),
+            conditions=MappingProxyType({
+                operator: MappingProxyType({key: _condition_value(value, choices, rails)
+                                            for key, value in values.items()})
+                for operator, values in grant.conditions.items()
+            }),
         )
         for grant in grants
     )
 
 
-def _spellings(endpoint_name_pattern: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys((endpoint_name_pattern, endpoint_name_pattern.lower())))
+def _spellings(pattern: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((pattern, pattern.lower())))
 
 
-def wildcards(grants: tuple[Grant, ...], endpoint_name_pattern: str) -> dict[str, str]:
+def wildcards(grants: tuple[Grant, ...], endpoint_name_pattern: str,
+              rails: Guardrails | None = None) -> dict[str, str]:
     """Each rendered resource of `grants` that still holds a wildcard, with the reason it cannot be narrower."""
     unexplained = sorted({resource for grant in grants for resource in grant.resources
-                          if "*" in resource and resource not in WILDCARD_REASONS})
+                          if ("*" in resource or "<" in resource) and resource not in WILDCARD_REASONS})
     if unexplained:
         raise ValueError(f"wildcard resources without a reason in WILDCARD_REASONS: {unexplained}")
+    choices = _choices(endpoint_name_pattern, rails or Guardrails())
     return {
-        resource.replace(ENDPOINT_NAME, spelling): WILDCARD_REASONS[resource]
+        text: WILDCARD_REASONS[resource]
         for grant in grants
         for resource in grant.resources
-        for spelling in _spellings(endpoint_name_pattern)
-        if "*" in resource.replace(ENDPOINT_NAME, spelling)
+        for text in _expand(resource, choices)
+        if "*" in text
     }
 
 

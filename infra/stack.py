@@ -41,6 +41,7 @@ class EndpointUpdaterStack(Stack):
                 endpoint_name_pattern=deployment.endpoint_name_pattern,
                 notification_topic=self.notifications.topic,
                 record_retention_days=deployment.record_retention_days,
+                guardrails=deployment.guardrails,
             ),
         )
         self.monitoring = Monitoring(

@@ -8,7 +8,8 @@ the same text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aws_cdk import ArnFormat, Duration, Fn, Stack, Token
@@ -24,9 +25,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from endpoint_updater import names
+from endpoint_updater.core.guardrails import Guardrails
 from infra import config, nag, sdk_layer, settings
 from infra.permissions import ANY_RESOURCE, LOGGING_ACTIONS, PERMISSIONS, Grant, render, wildcards
 from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition
+
+GUARDRAIL_FUNCTIONS = ("validate_and_snapshot", "create_model")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class WorkflowProps:
     log_retention: logs.RetentionDays = settings.LOG_RETENTION
     record_retention_days: int = config.DEFAULT_RECORD_RETENTION_DAYS
     """Days an update's record is kept once its scaling was restored (the table's TTL)."""
+    guardrails: Guardrails = field(default_factory=Guardrails)
+    """The change guardrails: checked by the first state, and stated in IAM where SageMaker has condition keys."""
 
     def __post_init__(self) -> None:
         config.powertools_layer_version(self.powertools_layer_version)
@@ -72,8 +78,10 @@ class EndpointUpdateWorkflow(Construct):
             time_to_live_attribute=settings.TABLE_TTL_ATTRIBUTE,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True),
-            # Snapshots of scaling that may not be restored yet: never deleted with the stack.
+            # Snapshots of scaling that may not be restored yet: never deleted with the stack, nor by a
+            # DeleteTable call until someone turns the protection off on purpose.
             removal_policy=settings.TABLE_REMOVAL_POLICY,
+            deletion_protection=True,
         )
         # Named in advance: the functions' roles name its executions, and the state machine names the functions.
         self.state_machine_name = f"{Stack.of(self).stack_name}-{construct_id}"
@@ -100,6 +108,10 @@ class EndpointUpdateWorkflow(Construct):
             task.folder: _task_function(self, task, powertools, props, variables, environment)
             for task in functions
         }
+        # The functions that check the change guardrails: the first state, and the model made from a package.
+        for folder in GUARDRAIL_FUNCTIONS:
+            self.functions[folder].add_environment(
+                names.GUARDRAILS_ENV, json.dumps(props.guardrails.to_settings(), separators=(",", ":")))
         self.state_machine_logs = logs.LogGroup(
             self,
             "StateMachineLogs",
@@ -201,11 +213,12 @@ def _task_function(
         assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
         description=f"endpoint-updater {task.folder}: {task.description}",
     )
-    for grant in render(PERMISSIONS[task.folder], props.endpoint_name_pattern):
+    for grant in render(PERMISSIONS[task.folder], props.endpoint_name_pattern, props.guardrails):
         role.add_to_policy(_statement(grant, variables))
     role.add_to_policy(iam.PolicyStatement(actions=sorted(LOGGING_ACTIONS), resources=[log_group.log_group_arn]))
     reasons = {_with_names(resource, variables): reason
-               for resource, reason in wildcards(PERMISSIONS[task.folder], props.endpoint_name_pattern).items()}
+               for resource, reason in wildcards(PERMISSIONS[task.folder], props.endpoint_name_pattern,
+                                                 props.guardrails).items()}
     on_any_resource = reasons.pop(ANY_RESOURCE, "")
     nag.acknowledge_wildcards(role, reasons)
     nag.acknowledge(

@@ -23,6 +23,8 @@ COMPARISONS = {"BooleanEquals": "==", "StringEquals": "==", "NumericEquals": "==
 
 
 def _condition(choice: dict[str, Any]) -> str:
+    if "And" in choice:
+        return " and ".join(_condition(part) for part in choice["And"])
     variable = str(choice.get("Variable", "")).removeprefix("$.")
     for key, symbol in COMPARISONS.items():
         if key in choice:

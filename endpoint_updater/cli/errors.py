@@ -17,9 +17,11 @@ from botocore.exceptions import (
 
 from endpoint_updater.core.aws import error_code
 from endpoint_updater.core.errors import (
+    ChangeNotAllowed,
     EndpointNotFound,
     EndpointNotInService,
     EndpointUpdateInProgress,
+    InferenceComponentsNotSupported,
     InvalidInput,
     ScalingRestorePending,
     UpdaterError,
@@ -47,7 +49,9 @@ INTERRUPTED = 130
 # run's plan) names its error by the exception's class name, the same contract the state machine relies on.
 REFUSAL_EXIT_CODES: dict[type[UpdaterError], int] = {
     InvalidInput: REFUSED,
+    ChangeNotAllowed: REFUSED,
     EndpointNotFound: REFUSED,
+    InferenceComponentsNotSupported: REFUSED,
     EndpointNotInService: BUSY,
     EndpointUpdateInProgress: BUSY,
     ScalingRestorePending: BUSY,

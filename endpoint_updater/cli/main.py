@@ -328,18 +328,25 @@ def history(execution: str, state_machine_arn: str | None, as_json: bool, local:
 @click.option("--execution", help="The ARN of the update whose snapshot to restore (default: the unrestored one, "
                                   "else the last one).")
 @click.option("--table", help=f"The updates table (default: ${TABLE_ENV}, else the stack's output).")
-@click.option("--force", is_flag=True, help="Restore even while an update of the endpoint runs (it loses its lock).")
+@click.option("--force", is_flag=True, help="Restore even while an update of the endpoint runs (it loses its lock), "
+                                            "or when no restore is pending (reverting what was changed by hand since).")
 @common_options
 @handled
 def restore(endpoint: str, execution: str | None, table: str | None, force: bool, as_json: bool, local: bool,
             region: str | None, profile: str | None) -> int:
-    """Break-glass: restore an endpoint's scaling from the snapshot stored in the updates table."""
+    """Break-glass: restore an endpoint's scaling from the snapshot stored in the updates table.
+
+    With no restore pending (the last update restored its scaling), it only shows what a restore would change
+    against the live scaling and changes nothing (exit 3 if anything differs, 0 if nothing does); --force
+    restores then.
+    """
     from endpoint_updater.core import breakglass
     from endpoint_updater.core.errors import (
         AwsRequestFailed,
         AwsTransientError,
         EndpointUpdateInProgress,
         NothingToRestore,
+        UpdateRecordNotFound,
         UpdaterError,
     )
 
@@ -350,7 +357,7 @@ def restore(endpoint: str, execution: str | None, table: str | None, force: bool
             report = breakglass.restore_endpoint(endpoint, execution, force)
         except EndpointUpdateInProgress as error:
             raise CliError(str(error), errors.BUSY) from error
-        except NothingToRestore as error:
+        except (NothingToRestore, UpdateRecordNotFound) as error:
             raise CliError(str(error), errors.NOT_FOUND) from error
         except (AwsRequestFailed, AwsTransientError) as error:
             # AWS could not be reached or refused the caller before the restore could end: the same exit code
@@ -362,6 +369,13 @@ def restore(endpoint: str, execution: str | None, table: str | None, force: bool
             raise CliError(f"{type(error).__name__}: {str(error).splitlines()[0]}", errors.AWS) from error
         except UpdaterError as error:
             raise CliError(f"{type(error).__name__}: {str(error).splitlines()[0]}", errors.FAILED) from error
+    if not report["Restored"]:
+        if as_json:
+            print_json(report)
+        else:
+            render.restore_preview(Console(), report)
+        # Refused, nothing changed: the same meaning as exit code 3 everywhere else.
+        return errors.REFUSED if report["Differences"] else errors.OK
     if as_json:
         print_json(report)
     else:

@@ -114,8 +114,10 @@ def plan(console: Console, plan: dict[str, Any]) -> None:
     else:
         console.print("No autoscaling registered: nothing to deregister or restore.")
     if plan["CapacityRaise"]:
-        raises = ", ".join(f"{r['VariantName']} {r['From']} -> {r['To']}" for r in plan["CapacityRaise"])
-        console.print(f"Capacity raised before the update (DesiredInstanceCount): {raises}")
+        raises = ", ".join(f"{r['VariantName']} {r['From']} -> {r['To']}"
+                           + (f" (asked {r['Requested']}: {r['Reason']})" if "Reason" in r else "")
+                           for r in plan["CapacityRaise"])
+        console.print(f"Capacity raised before the update, one variant at a time (DesiredInstanceCount): {raises}")
     elif plan.get("RaiseCapacity") is False:
         console.print("No capacity raise.")
 
@@ -223,3 +225,29 @@ def summary(execution: dict[str, Any]) -> Group:
     if execution.get("error"):
         parts.append(Text(f"{execution['error']}: {execution.get('cause') or ''}", style="red"))
     return Group(*parts)
+
+
+def restore_preview(console: Console, report: dict[str, Any]) -> None:
+    """A break-glass restore with nothing pending: what restoring the snapshot would change, live against
+    snapshot, and that nothing was changed."""
+    endpoint, execution, differences = report["EndpointName"], report["Execution"], report["Differences"]
+    if not differences:
+        console.print(f"No restore is pending for {endpoint}, and its scaling is as the snapshot of {execution} "
+                      "captured it: nothing to change.", highlight=False)
+        return
+    table = Table(title=f"Restoring the snapshot of {execution} would change", title_justify="left")
+    table.add_column("Kind")
+    table.add_column("Name", overflow="fold")
+    table.add_column("Field", overflow="fold")
+    table.add_column("Live (kept)", overflow="fold")
+    table.add_column("Snapshot (would be written)", overflow="fold")
+    for entry in differences:
+        live, snapshot = entry["Live"], entry["Snapshot"]
+        table.add_row(entry["Kind"], Text(entry["Name"]), Text(entry["Field"] or ""),
+                      Text("(absent)" if live is None else _show(live)),
+                      Text("(absent)" if snapshot is None else _show(snapshot)))
+    console.print(f"No restore is pending for {endpoint}: its last update restored its scaling, and what differs "
+                  "now was changed since.", highlight=False)
+    console.print(table)
+    console.print(f"Nothing was changed. To write the snapshot back anyway: endpoint-updater restore --endpoint "
+                  f"{endpoint} --force", highlight=False)

@@ -4,6 +4,7 @@ capacity and starting its update, while the execution holds the endpoint's lock.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -11,6 +12,7 @@ from botocore.exceptions import ClientError
 from endpoint_updater.core import clock, store
 from endpoint_updater.core.aws import client, error_code
 from endpoint_updater.core.errors import (
+    CapacityRaiseFailed,
     EndpointNotFound,
     EndpointUpdateFailed,
     EndpointUpdateRollbackFailed,
@@ -52,11 +54,26 @@ def variants(description: dict[str, Any]) -> list[dict[str, Any]]:
     return result
 
 
-def check(name: str, expected_config: str, deadline: str) -> dict[str, Any]:
+def seconds_to_wait(deadline: str, interval: int) -> int:
+    """The next Wait's seconds: `interval`, or fewer when the Deadline comes sooner, so that no Wait runs past
+    it and the check after the Wait is the one that sees the deadline reached.
+
+    Rounded up (a Wait takes whole seconds, and rounding down could wait 0 s again and again before the
+    deadline); 0 once the deadline has passed."""
+    left = (dt.datetime.fromisoformat(deadline) - clock.now()).total_seconds()
+    return max(0, min(int(interval), math.ceil(left)))
+
+
+def check(name: str, expected_config: str, deadline: str, interval: int = 0,
+          capacity: dict[str, Any] | None = None, execution_arn: str | None = None) -> dict[str, Any]:
     """One poll. Done when InService on `expected_config`; raises when the update cannot succeed any more.
+    `WaitSeconds` is the wait before the next poll: `interval`, cut short at the deadline.
 
     A failed update can come back InService on the previous config, with or without a FailureReason:
-    InService alone is not success.
+    InService alone is not success. Likewise after a capacity raise (`capacity`: the raised VariantName, its
+    count before (`From`) and the DesiredInstanceCount asked for): a raise that SageMaker rolled back ends
+    InService at the old count, so the count is checked too (CapacityRaiseFailed), and a confirmed raise is
+    recorded in the update's progress.
     """
     description = describe_endpoint(name)
     status = description["EndpointStatus"]
@@ -69,7 +86,13 @@ def check(name: str, expected_config: str, deadline: str) -> dict[str, Any]:
             raise EndpointUpdateRolledBack(
                 f"endpoint {name} is InService on {config}, not on {expected_config}: the update was rolled "
                 f"back ({reason})")
+        if capacity is not None:
+            _confirm_capacity(name, description, capacity, reason)
+            if execution_arn:
+                store.progress(name, execution_arn, "CapacityRaised",
+                               f"{capacity['VariantName']} {capacity['From']} -> {capacity['DesiredInstanceCount']}")
         result["Done"] = True
+        result["WaitSeconds"] = 0
         return result
     if status == "UpdateRollbackFailed":
         raise EndpointUpdateRollbackFailed(
@@ -81,26 +104,66 @@ def check(name: str, expected_config: str, deadline: str) -> dict[str, Any]:
         raise EndpointUpdateTimedOut(
             f"endpoint {name} is still {status} at the deadline {deadline} (TimeoutSeconds); "
             "stopped waiting")
+    result["WaitSeconds"] = seconds_to_wait(deadline, interval)
     return result
 
 
-def raise_capacity(name: str, execution_arn: str, planned: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Step 2b: raise each variant of the plan's `CapacityRaise` that is still below its target.
+def _confirm_capacity(name: str, description: dict[str, Any], capacity: dict[str, Any], reason: str) -> None:
+    """Raise CapacityRaiseFailed unless the raised variant serves at least the count asked for.
 
-    The targets were computed from the counts seen at validation, so a retry asks for the same counts and a
-    variant already at its target is left alone."""
+    DesiredInstanceCount is "the number of instances requested" and CurrentInstanceCount "the number of
+    instances associated with the variant" ("ProductionVariantSummary" API reference): the documentation
+    does not say which one a rolled-back change resets, so both must have reached the target (the safer
+    reading)."""
+    variant_name, target = capacity["VariantName"], int(capacity["DesiredInstanceCount"])
+    live = next((v for v in variants(description) if v["VariantName"] == variant_name), None)
+    counts = {key: (live or {}).get(key) for key in ("DesiredInstanceCount", "CurrentInstanceCount")}
+    if all(isinstance(count, int) and count >= target for count in counts.values()):
+        return
+    seen = ", ".join(f"{key} {count}" for key, count in counts.items()) if live else "no such variant"
+    raise CapacityRaiseFailed(
+        f"endpoint {name} is InService but its variant {variant_name} has {seen}, below the "
+        f"{target} instances the capacity raise asked for: SageMaker did not apply the raise or rolled it back "
+        f"({reason}). Nothing else was changed: no new endpoint config, no UpdateEndpoint")
+
+
+def raise_capacity(name: str, execution_arn: str, planned: list[dict[str, Any]], index: int,
+                   deadline: str, interval: int) -> dict[str, Any]:
+    """Step 2b: raise the `index`-th variant of the plan's `CapacityRaise` that is due a raise (To above
+    From), with one UpdateEndpointWeightsAndCapacities call: that API changes "the capacity of one variant"
+    ("UpdateEndpointWeightsAndCapacities" API reference). The workflow confirms each raise (`check`) before
+    it asks for the next.
+
+    The targets were computed from the counts seen at validation, so a retry asks for the same count, and a
+    variant already at its target (a retried call SageMaker had accepted) is not asked again. A raise is not
+    started once the deadline has passed: the check after it could only time out.
+
+    Returns the variant, its target, where the next raise is (`Next`, `More`) and the first wait."""
+    due = due_raises(planned)
+    if not 0 <= index < len(due):
+        raise ValueError(f"capacity raise {index} requested; the plan has {len(due)} variant(s) to raise")
+    if clock.now() >= dt.datetime.fromisoformat(deadline):
+        raise EndpointUpdateTimedOut(
+            f"the deadline {deadline} (TimeoutSeconds) was reached before the capacity raise of variant "
+            f"{due[index]['VariantName']}; it was not started")
+    entry = due[index]
     description = describe_endpoint(name)
     live = {v["VariantName"]: v for v in variants(description)}
-    raises = [{"VariantName": r["VariantName"], "From": r["From"], "DesiredInstanceCount": r["To"]}
-              for r in planned if live.get(r["VariantName"], {}).get("DesiredInstanceCount", 0) < r["To"]]
-    if raises and description["EndpointStatus"] == IN_SERVICE:
+    if live.get(entry["VariantName"], {}).get("DesiredInstanceCount", 0) < entry["To"]:
         store.ensure_holder(name, execution_arn, "its capacity is left as it is")
         client("sagemaker").update_endpoint_weights_and_capacities(
             EndpointName=name,
-            DesiredWeightsAndCapacities=[{"VariantName": r["VariantName"],
-                                          "DesiredInstanceCount": r["DesiredInstanceCount"]} for r in raises])
-    store.progress(name, execution_arn, "CapacityRaised")
-    return raises
+            DesiredWeightsAndCapacities=[{"VariantName": entry["VariantName"], "DesiredInstanceCount": entry["To"]}])
+        store.progress(name, execution_arn, "CapacityRaiseStarted",
+                       f"{entry['VariantName']} {entry['From']} -> {entry['To']}")
+    return {"VariantName": entry["VariantName"], "From": entry["From"], "DesiredInstanceCount": entry["To"],
+            "Next": index + 1, "More": index + 1 < len(due),
+            "Check": {"Done": False, "WaitSeconds": seconds_to_wait(deadline, interval)}}
+
+
+def due_raises(planned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The plan's capacity raises that raise something: a variant already at its cap is shown in the plan only."""
+    return [r for r in planned if r["To"] > r["From"]]
 
 
 # "VariantProperty" API reference (botocore enum VariantPropertyType): which request field overrides which

@@ -39,9 +39,23 @@ def cause_message(cause: str | None) -> str | None:
 class UpdaterError(Exception):
     """Base class; never raised itself."""
 
+    metric: str | None = None
+    """A metric the function counts when it fails with this error (the stack alarms on it)."""
+
 
 class InvalidInput(UpdaterError):
     """The request is malformed; the message names each field and its allowed values."""
+
+
+class ChangeNotAllowed(UpdaterError):
+    """The request asks for a change this deployment's guardrails do not allow; the message names each
+    guardrail and the setting that controls it."""
+
+
+class SnapshotRefused(UpdaterError):
+    """A stored scaling snapshot names resources or alarms that are not its endpoint's: it was not applied."""
+
+    metric = "SnapshotsRefused"
 
 
 class EndpointNotFound(UpdaterError):
@@ -50,6 +64,11 @@ class EndpointNotFound(UpdaterError):
 
 class EndpointNotInService(UpdaterError):
     """The endpoint must be InService before an update starts."""
+
+
+class InferenceComponentsNotSupported(UpdaterError):
+    """The endpoint hosts inference components (or a variant uses managed instance scaling): its models and
+    their scaling live in the components, which the workflow does not capture or update; nothing was changed."""
 
 
 class AwsTransientError(UpdaterError):
@@ -74,6 +93,11 @@ class EndpointUpdateRolledBack(UpdaterError):
 
 class EndpointUpdateRollbackFailed(UpdaterError):
     """UpdateRollbackFailed: a mix of the old and the new config is serving."""
+
+
+class CapacityRaiseFailed(UpdaterError):
+    """The precautionary capacity raise did not take effect: the endpoint is InService again with a variant
+    below the raised count (the raise was rolled back). Nothing after the raise was changed."""
 
 
 class EndpointUpdateTimedOut(UpdaterError):

@@ -2,7 +2,8 @@
 
 SageMaker deploys a model package through a Model whose container names the package (CreateModel with
 PrimaryContainer.ModelPackageName). The Model reuses the execution role and the network settings (VpcConfig,
-EnableNetworkIsolation) of the model the variant serves now, so the new model runs where the old one did.
+EnableNetworkIsolation) of the model the variant serves now, so the new model runs where the old one did,
+provided that role is one the deployment's execution role patterns allow (guardrails).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import dataclasses
 import hashlib
 from typing import Any
 
-from endpoint_updater.core import store
+from endpoint_updater.core import guardrails, store
 from endpoint_updater.core.aws import client
 from endpoint_updater.core.errors import InvalidInput, ModelConflict
 from endpoint_updater.core.request import Request
@@ -77,6 +78,9 @@ def create(package_arn: str, current_model: str) -> str:
             raise ModelConflict(f"model {name} exists and is not made from {package_arn}; delete or rename it")
         return name
     current = sagemaker.describe_model(ModelName=current_model)
+    # The new model would run under this role: a variant pointed at a model with any role must not lend it
+    # to a package's container. IAM's PassRole is limited to the same patterns.
+    guardrails.check_role(f"the execution role of model {current_model}", current["ExecutionRoleArn"])
     params: dict[str, Any] = {"ModelName": name, "PrimaryContainer": {"ModelPackageName": package_arn},
                               "ExecutionRoleArn": current["ExecutionRoleArn"]}
     if current.get("VpcConfig"):

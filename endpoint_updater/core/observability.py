@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from endpoint_updater.core import clock
 from endpoint_updater.core.aws import botocore_session_shared, translated_errors
@@ -54,6 +54,7 @@ def task_handler(step: Step, *, count: Counter | None = None) -> Handler:
                 result = step(event)
         except Exception as error:
             logger.warning("step failed", extra={"error": type(error).__name__, "reason": str(error)})
+            counted_failure(error)
             raise
         if count is not None:
             count(event, result)
@@ -67,6 +68,16 @@ def task_handler(step: Step, *, count: Counter | None = None) -> Handler:
         wrapped = metrics.log_metrics(wrapped)
     wrapped = logger.inject_lambda_context(wrapped, log_event=False, clear_state=True)
     return functools.wraps(step)(wrapped)
+
+
+def counted_failure(error: Exception) -> None:
+    """Publish the metric an error class names (an alarm watches it), at once: the step is failing, and only a
+    step given a `count` flushes the shared metrics."""
+    name = getattr(error, "metric", None)
+    if not name:
+        return
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE) as metric:
+        metric.add_dimension(name="service", value=SERVICE)
 
 
 def update_started(event: dict[str, Any], result: dict[str, Any]) -> None:

@@ -11,14 +11,27 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from endpoint_updater.core import deployment_config, endpoint_config, model_package, scaling
+from endpoint_updater.core import (
+    deployment_config,
+    endpoint_config,
+    guardrails,
+    inference_components,
+    model_package,
+    scaling,
+)
 from endpoint_updater.core.aws import jsonable
-from endpoint_updater.core.endpoint import IN_SERVICE, describe_endpoint, update_parameters, variants
-from endpoint_updater.core.errors import EndpointNotFound, EndpointNotInService, InvalidInput
+from endpoint_updater.core.endpoint import IN_SERVICE, describe_endpoint, due_raises, update_parameters, variants
+from endpoint_updater.core.errors import (
+    ChangeNotAllowed,
+    EndpointNotFound,
+    EndpointNotInService,
+    InferenceComponentsNotSupported,
+    InvalidInput,
+)
 from endpoint_updater.core.request import Request
 
 # What a dry run reports as a refusal rather than raising: the reasons the first step refuses an update.
-REFUSALS = (InvalidInput, EndpointNotFound, EndpointNotInService)
+REFUSALS = (InvalidInput, ChangeNotAllowed, EndpointNotFound, EndpointNotInService, InferenceComponentsNotSupported)
 
 
 @dataclass(frozen=True)
@@ -33,14 +46,18 @@ class Survey:
 
 def survey(request: Request) -> Survey:
     """Read the endpoint, its config, the config's tags and its variants' scaling; refuse an update
-    that cannot start (EndpointNotFound, EndpointNotInService, InvalidInput for changes the endpoint rejects)."""
+    that cannot start (EndpointNotFound, EndpointNotInService, InvalidInput for changes the endpoint rejects,
+    InferenceComponentsNotSupported, ChangeNotAllowed for changes this deployment's guardrails do not allow)."""
     name = request.EndpointName
     model_package.check(request)
     description = describe_endpoint(name)
+    config, tags = endpoint_config.describe(description["EndpointConfigName"])
+    # Before the status: an endpoint of inference components is refused whatever its state, so the reason
+    # given is the one that waiting does not cure.
+    inference_components.check(name, description, config)
     status = description["EndpointStatus"]
     if status != IN_SERVICE:
         raise EndpointNotInService(f"endpoint {name} is {status}; it must be InService before an update starts")
-    config, tags = endpoint_config.describe(description["EndpointConfigName"])
     model_package.check_variant(request, config)
     problems = endpoint_config.check_changes(name, config, request.VariantChanges, request.DeploymentConfig)
     problems += endpoint_config.check_models(request.VariantChanges, model_package.created_models(request))
@@ -48,29 +65,54 @@ def survey(request: Request) -> Survey:
                                                      request.VariantChanges)
     if problems:
         raise InvalidInput("invalid input: " + "; ".join(problems))
-    return Survey(description=description, config=config, tags=tags,
-                  snapshot=scaling.capture(name, [v["VariantName"] for v in variants(description)]))
+    found = Survey(description=description, config=config, tags=tags,
+                   snapshot=scaling.capture(name, [v["VariantName"] for v in variants(description)]))
+    guardrails.check(request.VariantChanges, config, capacity_raises(request, found))
+    return found
 
 
 def capacity_raises(request: Request, found: Survey) -> list[dict[str, Any]]:
-    """Each autoscaled instance-based variant's count before and after the precautionary raise."""
+    """Each autoscaled instance-based variant's count before and after the precautionary raise.
+
+    The raise stops at the scalable target's MaxCapacity unless the request sets
+    `CapacityIncrease.AboveMaxCapacity`; an entry whose count was capped, or lifted above the maximum, shows the
+    count asked for (`Requested`) and why (`Reason`). A variant already at its cap is listed with `To` equal
+    to `From`, and is not raised."""
     if request.CapacityIncrease is None:
         return []
-    autoscaled = {t["ResourceId"] for t in found.snapshot["Targets"]
-                  if t["ScalableDimension"] == scaling.INSTANCE_COUNT}
+    above_max = request.CapacityIncrease.get("AboveMaxCapacity") is True
+    maximum = {t["ResourceId"]: t.get("MaxCapacity") for t in found.snapshot["Targets"]
+               if t["ScalableDimension"] == scaling.INSTANCE_COUNT}
     raises = []
     for variant in (v for key in endpoint_config.VARIANT_LISTS for v in found.description.get(key) or []):
         count = variant.get("DesiredInstanceCount")
-        if scaling.resource_id(request.EndpointName, variant["VariantName"]) in autoscaled and count is not None:
-            raises.append({"VariantName": variant["VariantName"], "From": count,
-                           "To": scaling.raised_count(count, request.CapacityIncrease)})
+        resource = scaling.resource_id(request.EndpointName, variant["VariantName"])
+        if resource not in maximum or count is None:
+            continue
+        requested = scaling.raised_count(count, request.CapacityIncrease)
+        entry: dict[str, Any] = {"VariantName": variant["VariantName"], "From": count, "To": requested}
+        cap = maximum[resource]
+        if cap is not None and requested > cap:
+            entry["Requested"] = requested
+            entry["MaxCapacity"] = cap
+            if above_max:
+                entry["Reason"] = (
+                    f"above the scalable target's MaxCapacity {cap}, as CapacityIncrease.AboveMaxCapacity asks; "
+                    f"when the scaling is restored, RegisterScalableTarget moves the count back within "
+                    f"[MinCapacity, MaxCapacity], to {cap}")
+            else:
+                entry["To"] = max(count, cap)
+                capped = f"capped at the scalable target's MaxCapacity {cap}" if count < cap else \
+                    f"not raised: already at or above the scalable target's MaxCapacity {cap}"
+                entry["Reason"] = f"{capped}; set CapacityIncrease.AboveMaxCapacity to true to go above it"
+        raises.append(entry)
     return raises
 
 
 def _scaling_summary(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {
         "Targets": [{k: t.get(k) for k in ("ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity",
-                                           "SuspendedState") if k in t} for t in snapshot["Targets"]],
+                                           "SuspendedState", scaling.TAGS) if k in t} for t in snapshot["Targets"]],
         "Policies": [{k: p["Definition"].get(k) for k in ("ResourceId", "PolicyName", "PolicyType")}
                      for p in snapshot["Policies"]],
         "ScheduledActions": [{k: a.get(k) for k in ("ResourceId", "ScheduledActionName", "Schedule")}
@@ -81,11 +123,10 @@ def _scaling_summary(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 def build(request: Request, found: Survey, new_config_name: str) -> dict[str, Any]:
     """The plan of an update the first step accepted."""
-    autoscaled_instances = [t for t in found.snapshot["Targets"] if t["ScalableDimension"] == scaling.INSTANCE_COUNT]
     raises = capacity_raises(request, found)
     # Step 4 runs after the raise, and copies each variant's live DesiredInstanceCount: the raised one.
     after_raise = copy.deepcopy(found.description)
-    counts = {r["VariantName"]: r["To"] for r in raises}
+    counts = {r["VariantName"]: r["To"] for r in due_raises(raises)}
     for variant in (v for key in endpoint_config.VARIANT_LISTS for v in after_raise.get(key) or []):
         if variant["VariantName"] in counts:
             variant["DesiredInstanceCount"] = counts[variant["VariantName"]]
@@ -103,8 +144,8 @@ def build(request: Request, found: Survey, new_config_name: str) -> dict[str, An
     if kept_tags:
         current_config["Tags"] = kept_tags
     return {
-        # The state machine's IsCapacityRaiseRequested reads this one.
-        "RaiseCapacity": request.CapacityIncrease is not None and bool(autoscaled_instances),
+        # The state machine's IsCapacityRaiseRequested reads this one: some variant is to be raised.
+        "RaiseCapacity": bool(due_raises(raises)),
         # And IsModelFromPackage this one.
         "CreateModel": request.ModelPackage is not None,
         "DryRun": request.DryRun,

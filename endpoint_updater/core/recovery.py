@@ -13,13 +13,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from endpoint_updater.core import scaling, store
-from endpoint_updater.core.aws import client, translated_errors
+from botocore.exceptions import ClientError
+
+from endpoint_updater.core import scaling, snapshot_check, store
+from endpoint_updater.core.aws import client, error_code, translated_errors
 from endpoint_updater.core.endpoint import describe_endpoint
 from endpoint_updater.core.errors import (
     AwsRequestFailed,
     LockLost,
     ScalingRestoreFailed,
+    SnapshotRefused,
     UpdaterError,
     cause_message,
 )
@@ -76,16 +79,31 @@ def by_hand(endpoint: str, reason: str, snapshot: dict[str, Any]) -> str:
 
 
 def restore_and_release(endpoint: str, execution_arn: str, outcome: str, detail: str | None = None, *,
-                        fence: bool = False) -> scaling.Restored:
+                        fence: bool = False, planned: dict[str, Any] | None = None) -> scaling.Restored:
     """Restore the scaling `execution_arn` captured, record `outcome`, release the lock.
 
     With `fence` (the execution ended without its own restore: stopped or timed out), the lock's holder is
     cleared first, so a step of that execution still running stops before its next change. The unrestored
     mark is cleared only once the restore is verified.
+
+    The snapshot is checked before anything is written (snapshot_check; `planned`: the scaling summary the
+    first step planned, when the caller has it): a snapshot that is not the endpoint's own is refused with
+    SnapshotRefused, and the endpoint stays marked unrestored.
     """
     if fence:
         store.release(endpoint, execution_arn, restored=False)
     snapshot = store.snapshot(endpoint, execution_arn)
+    try:
+        listed = snapshot.get("Alarms") if isinstance(snapshot, dict) else None
+        alarm_names = sorted({a["AlarmName"] for a in listed if isinstance(a, dict)
+                              and isinstance(a.get("AlarmName"), str)} if isinstance(listed, list) else ())
+        live_alarms = {a["AlarmName"]: a for a in scaling.describe_alarms(alarm_names)} if alarm_names else {}
+        snapshot_check.ensure_owned(endpoint, execution_arn, snapshot, live_alarms, planned)
+    except SnapshotRefused as error:
+        logger.error("snapshot refused", extra={"endpoint": endpoint, "execution": execution_arn,
+                                                "reason": str(error)})
+        store.finish(endpoint, execution_arn, "Snapshot refused", str(error)[:1000], restored=False)
+        raise
     try:
         restored = restore_verified(endpoint, snapshot)
     except ScalingRestoreFailed as error:
@@ -113,7 +131,8 @@ def end_update(state: dict[str, Any]) -> dict[str, Any]:
     restored = state["Scaling"]
     lock = store.read_lock(name)
     if lock.restore_owed_by(execution_arn):
-        restore_and_release(name, execution_arn, outcome, failure)
+        restore_and_release(name, execution_arn, outcome, failure,
+                            planned=(state.get("Plan") or {}).get("ScalingToDeregisterAndRestore"))
     else:
         refusal = _already_restored(name, execution_arn, outcome, lock)
         if refusal is not None:
@@ -124,6 +143,29 @@ def end_update(state: dict[str, Any]) -> dict[str, Any]:
         return {"Restored": restored, "Failure": {"Error": error_name,
                                                   "Cause": _failure_cause(name, failure or "", restored)}}
     return {"Restored": restored, "Summary": _summary(state, restored)}
+
+
+def planned_scaling(execution_arn: str) -> dict[str, Any] | None:
+    """The scaling summary the execution's first step planned to restore, from its history (out of the
+    updates table's reach), or None when the history no longer holds it (kept 90 days) or the step never
+    ended. Only the first events are read: ValidateAndSnapshot is the first state."""
+    stepfunctions = client("stepfunctions")
+    try:
+        events = stepfunctions.get_execution_history(executionArn=execution_arn, maxResults=20)["events"]
+    except ClientError as error:
+        if error_code(error) == "ExecutionDoesNotExist":
+            return None
+        raise
+    for event in events:
+        details = event.get("stateExitedEventDetails") or {}
+        if event.get("type") == "TaskStateExited" and details.get("name") == "ValidateAndSnapshot":
+            try:
+                planned = (json.loads(details.get("output") or "{}").get("Plan") or {})
+            except ValueError:
+                return None
+            summary = planned.get("ScalingToDeregisterAndRestore")
+            return summary if isinstance(summary, dict) else None
+    return None
 
 
 def _already_restored(endpoint: str, execution_arn: str, outcome: str, lock: store.Lock) -> str | None:
@@ -187,6 +229,7 @@ def recover_execution(detail: dict[str, Any]) -> dict[str, Any]:
         # Its own restore finished, or it never took the lock (refused, or another update held it).
         return {"ExecutionArn": execution_arn, "Recovered": False, "Reason": "the lock is not this execution's"}
     restored = restore_and_release(endpoint, execution_arn, f"Recovered after {status}",
-                                   "the execution ended without restoring the scaling", fence=True)
+                                   "the execution ended without restoring the scaling", fence=True,
+                                   planned=planned_scaling(execution_arn))
     logger.info("recovered", extra={"execution": execution_arn, "status": status, "changes": restored.changes})
     return {"ExecutionArn": execution_arn, "Recovered": True, "Changes": restored.changes}

@@ -48,13 +48,14 @@ DEFAULT_TIMEOUT_SECONDS: int = PROPERTIES["TimeoutSeconds"]["default"]
 TIMEOUT_RANGE = _range(PROPERTIES["TimeoutSeconds"])
 CAPACITY_ADD_RANGE = _range(PROPERTIES["CapacityIncrease"]["properties"]["Add"])
 CAPACITY_PERCENT_RANGE = _range(PROPERTIES["CapacityIncrease"]["properties"]["Percent"])
+CAPACITY_FIELDS = tuple(PROPERTIES["CapacityIncrease"]["properties"])
 
 
 @dataclass(frozen=True)
 class Request:
     EndpointName: str
     VariantChanges: list[dict[str, Any]] = field(default_factory=list)
-    CapacityIncrease: dict[str, int] | None = None
+    CapacityIncrease: dict[str, Any] | None = None
     DeploymentConfig: dict[str, Any] | None = None
     InitialPollDelaySeconds: int = DEFAULT_INITIAL_POLL_DELAY_SECONDS
     PollIntervalSeconds: int = DEFAULT_POLL_INTERVAL_SECONDS
@@ -168,13 +169,20 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
 
     increase = raw.get("CapacityIncrease")
     if increase is not None:
-        if not isinstance(increase, dict) or len(increase) != 1 or not set(increase) <= {"Add", "Percent"}:
+        amounts = set(increase) & {"Add", "Percent"} if isinstance(increase, dict) else set()
+        if not isinstance(increase, dict) or len(amounts) != 1 or not set(increase) <= set(CAPACITY_FIELDS):
             problems.append("CapacityIncrease: give exactly one of Add (instances to add) or Percent "
-                            "(percent to add), e.g. {\"Add\": 1} or {\"Percent\": 50}")
-        elif "Add" in increase:
-            _int_in_range(problems, "CapacityIncrease.Add", increase["Add"], CAPACITY_ADD_RANGE)
+                            "(percent to add), e.g. {\"Add\": 1} or {\"Percent\": 50}, and optionally "
+                            "AboveMaxCapacity (true or false)")
         else:
-            _int_in_range(problems, "CapacityIncrease.Percent", increase["Percent"], CAPACITY_PERCENT_RANGE)
+            if "Add" in increase:
+                _int_in_range(problems, "CapacityIncrease.Add", increase["Add"], CAPACITY_ADD_RANGE)
+            else:
+                _int_in_range(problems, "CapacityIncrease.Percent", increase["Percent"], CAPACITY_PERCENT_RANGE)
+            above = increase.get("AboveMaxCapacity", False)
+            if not isinstance(above, bool):
+                problems.append(f"CapacityIncrease.AboveMaxCapacity: {above!r} is not allowed; give true (raise "
+                                "above the scalable target's MaxCapacity) or false (the default: stop at it)")
 
     package = raw.get("ModelPackage")
     if package is not None:

@@ -23,7 +23,7 @@ import botocore.session
 # schema to these, so that a limit added to it cannot go unenforced).
 SCHEMA_KEYWORDS = frozenset({"type", "minimum", "maximum", "minLength", "maxLength", "pattern", "enum", "properties",
                              "additionalProperties", "required", "minProperties", "maxProperties", "items",
-                             "minItems", "maxItems"})
+                             "minItems", "maxItems", "oneOf"})
 # Enforced by request.parse_request: the whole input's size in bytes (no JSON Schema keyword says it).
 EXTENSIONS = frozenset({"x-maxBytes"})
 ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "default", "$comment", "examples"})
@@ -159,6 +159,22 @@ def check(value: Any, spec: dict[str, Any], path: str, problems: list[str]) -> N
         for key, item in value.items():
             if key in properties:
                 check(item, properties[key], _join(path, key), problems)
+    if "oneOf" in spec:
+        _one_of(value, spec["oneOf"], path, problems)
+
+
+def _one_of(value: Any, alternatives: list[dict[str, Any]], path: str, problems: list[str]) -> None:
+    matched = 0
+    for alternative in alternatives:
+        found: list[str] = []
+        # An alternative is checked as a node of its parent's type (`{"required": [...]}` under an object).
+        check(value, {"type": "object", **alternative} if isinstance(value, dict) else alternative, path, found)
+        matched += not found
+    if matched != 1:
+        keys: list[Any] = [alternative.get("required") for alternative in alternatives]
+        single = all(isinstance(key, list) and len(key) == 1 for key in keys)
+        wanted = " or ".join(str(key[0]) for key in keys) if single else f"{len(alternatives)} forms the schema gives"
+        problems.append(f"{path}: give exactly one of {wanted}")
 
 
 def _join(path: str, key: str) -> str:

@@ -384,6 +384,9 @@ PATCH_POINTS: dict[str, tuple[str, str]] = {
     "autoscaling.DescribeScalingPolicies request": (
         _AAS_RESPONSES, "ApplicationAutoScalingResponse.describe_scaling_policies"),
     "autoscaling.request parameters check": (_AAS_RESPONSES, "ApplicationAutoScalingResponse._validate_params"),
+    "autoscaling.RegisterScalableTarget request": (
+        _AAS_RESPONSES, "ApplicationAutoScalingResponse.register_scalable_target"),
+    "sagemaker.production variants check": (_SM_MODELS, "SageMakerModelBackend.validate_production_variants"),
     "autoscaling.policy alarms created": (_AAS_MODELS, "FakeApplicationAutoscalingPolicy.create_alarms"),
     "autoscaling.policy Alarms listed": (_AAS_RESPONSES, "_build_alarms"),
     "every service.request handling": ("moto.core.responses", "BaseResponse.call_action"),
@@ -393,6 +396,12 @@ PATCH_POINTS: dict[str, tuple[str, str]] = {
 ADDED_POINTS: dict[str, tuple[str, str]] = {
     "sagemaker.UpdateEndpoint": (_SM_MODELS, "SageMakerModelBackend.update_endpoint"),
     "sagemaker.UpdateEndpoint request": (_SM_RESPONSES, "SageMakerResponse.update_endpoint"),
+    "sagemaker.CreateInferenceComponent request": (_SM_RESPONSES, "SageMakerResponse.create_inference_component"),
+    "sagemaker.ListInferenceComponents request": (_SM_RESPONSES, "SageMakerResponse.list_inference_components"),
+    "autoscaling.ListTagsForResource request": (
+        _AAS_RESPONSES, "ApplicationAutoScalingResponse.list_tags_for_resource"),
+    "autoscaling.TagResource request": (_AAS_RESPONSES, "ApplicationAutoScalingResponse.tag_resource"),
+    "autoscaling.UntagResource request": (_AAS_RESPONSES, "ApplicationAutoScalingResponse.untag_resource"),
 }
 
 _NAMES: dict[str, tuple[str, str]] = {

@@ -41,6 +41,7 @@ from moto import mock_aws
 
 from endpoint_updater import names
 from endpoint_updater.core import clock as functions_clock
+from endpoint_updater.core.guardrails import Guardrails
 from endpoint_updater.offline import emulation, moto_seam
 from endpoint_updater.offline.virtual_clock import VirtualClock
 from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition, render
@@ -140,12 +141,16 @@ class LocalRunner:
 
     def __init__(self, region: str = "us-east-1",
                  model_package_deployments: dict[str, dict[str, Any]] | None = None,
-                 real_time: bool = False, update_request_source: str = names.DEFAULT_UPDATE_REQUEST_SOURCE) -> None:
+                 real_time: bool = False, update_request_source: str = names.DEFAULT_UPDATE_REQUEST_SOURCE,
+                 guardrails: dict[str, Any] | None = None) -> None:
         """`real_time`: Wait states and Retry intervals take their real time (the demo, for a person to
-        follow); by default they take none while the caller waits."""
+        follow); by default they take none while the caller waits. `guardrails`: the change guardrail
+        settings, as cdk.json's context names them (absent ones take their defaults)."""
         self.region = region
         self.clock = VirtualClock(moto_seam.running_executions, jumps=not real_time)
         self.model_package_deployments = model_package_deployments or {}
+        # Parsed here so that a bad setting fails as the synthesis would, before anything is deployed.
+        self.guardrails = Guardrails.from_settings(guardrails or {})
         self.update_request_source = update_request_source
         self.request_bus = ""
         """The ARN of the bus update requests are sent to (the stack's UpdateRequestBusName output)."""
@@ -216,7 +221,8 @@ class LocalRunner:
         # Set before any execution thread runs, as the stack sets them on the functions.
         self._stack.enter_context(environment({
             names.TOPIC_ENV: topic["TopicArn"],
-            names.DEPLOYMENTS_ENV: json.dumps(self.model_package_deployments)}))
+            names.DEPLOYMENTS_ENV: json.dumps(self.model_package_deployments),
+            names.GUARDRAILS_ENV: json.dumps(self.guardrails.to_settings())}))
         for task in ALL_FUNCTIONS:
             name = FUNCTION_PREFIX + task.folder.replace("_", "-")
             arn = lam.create_function(

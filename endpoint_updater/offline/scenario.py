@@ -16,11 +16,13 @@ from typing import Any
 import boto3
 
 __all__ = [
+    "DEFAULT_SCALING_TAGS",
     "DEFAULT_TAGS",
     "ScalingSpec",
     "VariantSpec",
     "attach_scaling",
     "create_endpoint",
+    "create_inference_component_endpoint",
     "endpoint_state",
     "scaling_state",
 ]
@@ -28,6 +30,9 @@ __all__ = [
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 DEFAULT_TAGS = {"project": "endpoint-updater", "owner": "ml-platform"}
+# The scalable target's own tags (Application Auto Scaling tags the target, not the endpoint): what tag-based
+# IAM conditions and cost allocation match on.
+DEFAULT_SCALING_TAGS = {"cost-center": "ml-platform", "scaling-owner": "churn-team"}
 SERVERLESS_CONFIG = {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
 _POLICY_ARN = re.compile(r"^arn:[^:]+:autoscaling:[^:]*:[^:]*:scalingPolicy:[^:]+:resource/(?P<rest>.+)$")
 
@@ -55,6 +60,8 @@ class ScalingSpec:
     scheduled_action: bool = True
     suspended: dict[str, bool] | None = None
     role_arn: str | None = None
+    tags: dict[str, str] | None = None
+    """The scalable target's tags; None: :data:`DEFAULT_SCALING_TAGS`, ``{}``: none."""
 
 
 def _account(region: str) -> str:
@@ -155,6 +162,9 @@ def attach_scaling(
         register["RoleARN"] = spec.role_arn
     if spec.suspended is not None:
         register["SuspendedState"] = spec.suspended
+    tags = DEFAULT_SCALING_TAGS if spec.tags is None else spec.tags
+    if tags:
+        register["Tags"] = dict(tags)
     scaling.register_scalable_target(**register)
     if spec.target_tracking:
         scaling.put_scaling_policy(
@@ -218,7 +228,7 @@ def _iso(value: Any) -> Any:
 def scaling_state(endpoint: str, *, region: str = "us-east-1") -> dict[str, Any]:
     """The endpoint's scaling, normalised for equality (identifiers and timestamps AWS assigns are dropped).
 
-    ``targets``: ResourceId, ScalableDimension, MinCapacity, MaxCapacity, RoleARN, SuspendedState.
+    ``targets``: ResourceId, ScalableDimension, MinCapacity, MaxCapacity, RoleARN, SuspendedState, Tags.
     ``policies``: as DescribeScalingPolicies without PolicyARN, Alarms, CreationTime.
     ``scheduled_actions``: as DescribeScheduledActions without ScheduledActionARN, CreationTime; ISO times.
     ``alarms``: the alarms (other than those target tracking creates) whose actions invoke a scaling policy
@@ -233,8 +243,9 @@ def scaling_state(endpoint: str, *, region: str = "us-east-1") -> dict[str, Any]
     for page in scaling.get_paginator("describe_scalable_targets").paginate(ServiceNamespace=NAMESPACE):
         for t in page["ScalableTargets"]:
             if t["ResourceId"].startswith(prefix):
-                targets.append({k: t.get(k) for k in (
-                    "ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity", "RoleARN", "SuspendedState")})
+                targets.append({**{k: t.get(k) for k in (
+                    "ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity", "RoleARN", "SuspendedState")},
+                    "Tags": scaling.list_tags_for_resource(ResourceARN=t["ScalableTargetARN"])["Tags"]})
 
     policies = []
     for page in scaling.get_paginator("describe_scaling_policies").paginate(ServiceNamespace=NAMESPACE):
@@ -275,6 +286,85 @@ def scaling_state(endpoint: str, *, region: str = "us-east-1") -> dict[str, Any]
         "policies": sorted(policies, key=lambda p: (p["ResourceId"], p["ScalableDimension"], p["PolicyName"])),
         "scheduled_actions": sorted(actions, key=lambda a: (a["ResourceId"], a["ScheduledActionName"])),
         "alarms": sorted(alarms, key=lambda a: a["AlarmName"]),
+    }
+
+
+IC_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
+
+
+def create_inference_component_endpoint(
+    name: str = "llm-prod",
+    components: Sequence[str] = ("llm-prod-chat",),
+    *,
+    variant: str = "AllTraffic",
+    instance_type: str = "ml.g4dn.xlarge",
+    min_instances: int = 0,
+    max_instances: int = 4,
+    scale_to_zero: bool = True,
+    region: str = "us-east-1",
+) -> str:
+    """An endpoint that hosts inference components, as SageMaker builds one ("Deploy models for real-time
+    inference" and "Scale an endpoint to zero instances", SageMaker Developer Guide): a config whose variant
+    names no model and has ManagedInstanceScaling (MinInstanceCount ``min_instances``), an ExecutionRoleArn on
+    the config, one inference component per name in ``components`` (model ``churn-v7``), each registered with
+    Application Auto Scaling as ``inference-component/<name>`` on DesiredCopyCount (min 0) with a target
+    tracking policy. With ``scale_to_zero`` the variant is then scaled in to 0 instances
+    (DesiredInstanceCount 0). Returns the endpoint config name."""
+    sagemaker = boto3.client("sagemaker", region_name=region)
+    scaling = boto3.client("application-autoscaling", region_name=region)
+    account = _account(region)
+    role = f"arn:{_partition(region)}:iam::{account}:role/sagemaker-execution"
+    existing = {m["ModelName"] for page in sagemaker.get_paginator("list_models").paginate() for m in page["Models"]}
+    if "churn-v7" not in existing:
+        sagemaker.create_model(ModelName="churn-v7", ExecutionRoleArn=role, PrimaryContainer={
+            "Image": f"{account}.dkr.ecr.{region}.amazonaws.com/churn:churn-v7",
+            "ModelDataUrl": f"s3://{name}-models/churn-v7/model.tar.gz"})
+    config_name = f"{name}-config-1"
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=config_name,
+        ExecutionRoleArn=role,
+        ProductionVariants=[{
+            "VariantName": variant, "InstanceType": instance_type, "InitialInstanceCount": 1,
+            "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": min_instances,
+                                       "MaxInstanceCount": max_instances},
+            "RoutingConfig": {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"},
+        }],
+    )
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config_name)
+    for component in components:
+        sagemaker.create_inference_component(
+            InferenceComponentName=component, EndpointName=name, VariantName=variant,
+            Specification={"ModelName": "churn-v7", "ComputeResourceRequirements": {
+                "MinMemoryRequiredInMb": 1024, "NumberOfCpuCoresRequired": 1}},
+            RuntimeConfig={"CopyCount": 1})
+        target = {"ServiceNamespace": NAMESPACE, "ResourceId": f"inference-component/{component}",
+                  "ScalableDimension": IC_DIMENSION}
+        scaling.register_scalable_target(**target, MinCapacity=0, MaxCapacity=max_instances)
+        scaling.put_scaling_policy(
+            **target, PolicyName=f"{component}-copies-target", PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": 5.0,
+                "CustomizedMetricSpecification": {
+                    "MetricName": "ConcurrentRequestsPerCopy", "Namespace": "AWS/SageMaker",
+                    "Dimensions": [{"Name": "InferenceComponentName", "Value": component}], "Statistic": "Average"},
+            })
+    if scale_to_zero:
+        sagemaker.update_endpoint_weights_and_capacities(
+            EndpointName=name, DesiredWeightsAndCapacities=[{"VariantName": variant, "DesiredInstanceCount": 0}])
+    return config_name
+
+
+def inference_component_scaling(components: Sequence[str], *, region: str = "us-east-1") -> dict[str, Any]:
+    """The scalable targets and policies of ``inference-component/<name>`` for each name, for equality."""
+    scaling = boto3.client("application-autoscaling", region_name=region)
+    ids = [f"inference-component/{c}" for c in components]
+    targets = scaling.describe_scalable_targets(ServiceNamespace=NAMESPACE, ResourceIds=ids)["ScalableTargets"]
+    policies = [p for resource in ids for p in scaling.describe_scaling_policies(
+        ServiceNamespace=NAMESPACE, ResourceId=resource)["ScalingPolicies"]]
+    return {
+        "targets": sorted(({k: t.get(k) for k in ("ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity")}
+                           for t in targets), key=lambda t: t["ResourceId"]),
+        "policies": sorted((p["PolicyName"], p["ResourceId"]) for p in policies),
     }
 
 

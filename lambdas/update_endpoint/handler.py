@@ -14,7 +14,9 @@ def update_endpoint(event: dict[str, Any]) -> dict[str, Any]:
     name = request["EndpointName"]
     params = event["Plan"].get("UpdateEndpoint") or endpoint.update_request(
         name, event["NewConfigName"], request["VariantChanges"], request.get("DeploymentConfig"))
-    return endpoint.update(name, event["ExecutionId"], params)
+    started = endpoint.update(name, event["ExecutionId"], params)
+    # WaitBeforeFirstPoll waits this long: InitialPollDelaySeconds, cut short at the deadline.
+    return {**started, "WaitSeconds": endpoint.seconds_to_wait(event["Deadline"], request["InitialPollDelaySeconds"])}
 
 
 handler = task_handler(update_endpoint)

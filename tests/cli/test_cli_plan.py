@@ -26,6 +26,14 @@ def test_plan_shows_the_config_diff_the_scaling_and_the_capacity_raise(emulator:
     assert "AllTraffic 2 -> 3" in run.stdout
 
 
+def test_plan_shows_a_raise_capped_at_max_capacity(emulator: LocalRunner) -> None:
+    # Given the demo endpoint (AllTraffic at 2 instances, MaxCapacity 6) / When a raise of 10 is planned
+    run = invoke("plan", "--local", *NEW_MODEL, "--capacity-add", "10")
+    # Then the plan shows the capped count, the count asked for and why
+    assert run.code == 0, run.stderr
+    assert "AllTraffic 2 -> 6 (asked 12: capped at the scalable target's MaxCapacity 6" in " ".join(run.stdout.split())
+
+
 def test_plan_json_is_the_create_endpoint_config_request_and_the_scaling(emulator: LocalRunner) -> None:
     run = invoke("plan", "--local", "--json", *NEW_MODEL, "--capacity-percent", "50")
     assert run.code == 0, run.stderr

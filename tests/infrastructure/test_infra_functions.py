@@ -68,8 +68,12 @@ def test_the_function_has_its_size_timeout_and_environment(template: Template, t
     assert properties["Timeout"] == (300 if task.folder in ("restore_scaling", "recover_scaling") else 60)
     assert properties["MemorySize"] == 256
     # Only the start function reads the model package deployments, only the notification function the topic
+    # and only validation and CreateModel the change guardrails
+    guardrails = properties["Environment"]["Variables"].get("CHANGE_GUARDRAILS")
     own = {"start_update": {"MODEL_PACKAGE_DEPLOYMENTS": "{}"},
-           "notify_update": {"NOTIFICATION_TOPIC_ARN": {"Ref": topic_id(template)}}}.get(task.folder, {})
+           "notify_update": {"NOTIFICATION_TOPIC_ARN": {"Ref": topic_id(template)}},
+           "validate_and_snapshot": {"CHANGE_GUARDRAILS": guardrails},
+           "create_model": {"CHANGE_GUARDRAILS": guardrails}}.get(task.folder, {})
     assert properties["Environment"]["Variables"] == {
         "POWERTOOLS_SERVICE_NAME": "endpoint-updater",
         "POWERTOOLS_LOG_LEVEL": "INFO",

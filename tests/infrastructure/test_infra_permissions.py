@@ -24,6 +24,7 @@ from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS
 
 # The pattern cdk.json deploys with (the session's template is synthesized from cdk.json's context).
 PATTERN = config.endpoint_name_pattern(context_defaults().get(config.ENDPOINT_NAME_PATTERN))
+GUARDRAILS = config.guardrails(context_defaults().get)
 
 ALL_FUNCTIONS = TASK_FUNCTIONS + EVENT_FUNCTIONS
 FOLDERS = pytest.mark.parametrize("folder", [task.folder for task in ALL_FUNCTIONS])
@@ -104,7 +105,7 @@ def _table_grants(folder: str) -> set[Triple]:
     """What the function's rows of the table allow, rendered for the stack's pattern."""
     return {
         triple
-        for grant in render(PERMISSIONS[folder], PATTERN)
+        for grant in render(PERMISSIONS[folder], PATTERN, GUARDRAILS)
         for triple in _triples(
             list(grant.actions),
             [_rendered(resource) for resource in grant.resources],
@@ -137,7 +138,7 @@ def test_the_policy_is_minimized_grants_on_any_resource_share_one_statement_with
 ) -> None:
     # Given the role's statements, and the table's rows that grant on Resource "*" (the resourceless Describe*)
     statements = _statements(template, folder)
-    grants = render(PERMISSIONS[folder], PATTERN)
+    grants = render(PERMISSIONS[folder], PATTERN, GUARDRAILS)
     on_any = {action for grant in grants if ANY_RESOURCE in grant.resources for action in grant.actions}
 
     # When the statements on Resource "*" are collected

@@ -73,6 +73,7 @@ def test_the_calls_read_from_the_restore_step_are_those_it_makes(code_actions: d
     # When its actions are read
     # Then they are the scaling writes, the read-back, the alarm re-pointing and the endpoint description
     assert actions == {
+        "application-autoscaling:ListTagsForResource", "application-autoscaling:TagResource",
         "application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy",
         "application-autoscaling:PutScheduledAction", "application-autoscaling:DescribeScalableTargets",
         "application-autoscaling:DescribeScalingPolicies", "application-autoscaling:DescribeScheduledActions",

@@ -959,6 +959,7 @@ def test_scaling_state_before_deregistration_equals_the_state_after_a_correct_re
     before = scaling_state(ENDPOINT)
     described = {
         "target": aas.describe_scalable_targets(ServiceNamespace=NAMESPACE)["ScalableTargets"][0],
+        "tags": before["targets"][0]["Tags"],
         "policies": aas.describe_scaling_policies(ServiceNamespace=NAMESPACE)["ScalingPolicies"],
         "actions": aas.describe_scheduled_actions(ServiceNamespace=NAMESPACE)["ScheduledActions"],
     }
@@ -968,7 +969,7 @@ def test_scaling_state_before_deregistration_equals_the_state_after_a_correct_re
     deregistered = scaling_state(ENDPOINT)
     t = described["target"]
     aas.register_scalable_target(**target(), MinCapacity=t["MinCapacity"], MaxCapacity=t["MaxCapacity"],
-                                 RoleARN=t["RoleARN"], SuspendedState=t["SuspendedState"])
+                                 RoleARN=t["RoleARN"], SuspendedState=t["SuspendedState"], Tags=described["tags"])
     for p in described["policies"]:
         config = {k: p[k] for k in ("StepScalingPolicyConfiguration", "TargetTrackingScalingPolicyConfiguration")
                   if k in p}

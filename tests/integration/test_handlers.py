@@ -13,6 +13,7 @@ import pytest
 from endpoint_updater.core import store
 from endpoint_updater.core.errors import (
     AwsRequestFailed,
+    CapacityRaiseFailed,
     EndpointConfigConflict,
     EndpointNotFound,
     EndpointNotInService,
@@ -118,33 +119,61 @@ def test_deregister_removes_the_targets_and_a_retry_is_harmless(scaled: dict[str
 
 # -- raise_capacity --------------------------------------------------------------------------------------
 
-def test_raise_capacity_raises_autoscaled_variants_once(scaled: dict[str, Any]) -> None:
-    state = validated({"CapacityIncrease": {"Percent": 100}})
+def now_start() -> str:
+    """An execution start time of now, so that the update's deadline is ahead."""
+    return dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def test_raise_capacity_raises_one_variant_per_call_in_the_plan_order(runner: LocalRunner) -> None:
+    # Given two autoscaled variants and a plan that raises both
+    create_endpoint(ENDPOINT, (VariantSpec(name="AllTraffic", count=2), VariantSpec(name="Canary", count=1)))
+    for variant in ("AllTraffic", "Canary"):
+        attach_scaling(ENDPOINT, variant, ScalingSpec(max_capacity=6))
+    state = validated({"CapacityIncrease": {"Percent": 100}}, start=now_start())
+    assert [(r["VariantName"], r["To"]) for r in state["Plan"]["CapacityRaise"]] == [("AllTraffic", 4), ("Canary", 2)]
     call("deregister_scaling", state)
-    raises = call("raise_capacity", state)
-    assert raises == [{"VariantName": "AllTraffic", "From": 2, "DesiredInstanceCount": 4}]
-    assert wait_in_service()["Variants"]["AllTraffic"]["DesiredInstanceCount"] == 4
-    assert wait_in_service()["Variants"]["Canary"]["DesiredInstanceCount"] == 1
-    # A retry asks for nothing more
-    assert call("raise_capacity", state) == []
-    assert endpoint_state(ENDPOINT)["Variants"]["AllTraffic"]["DesiredInstanceCount"] == 4
+    # When the step runs for the first variant
+    first = call("raise_capacity", state)
+    # Then it raised that one only, says which one and where the next raise is
+    assert {k: first[k] for k in ("VariantName", "From", "DesiredInstanceCount", "Next", "More")} == {
+        "VariantName": "AllTraffic", "From": 2, "DesiredInstanceCount": 4, "Next": 1, "More": True}
+    assert first["Check"]["Done"] is False and 1 <= first["Check"]["WaitSeconds"] <= 28
+    live = wait_in_service()["Variants"]
+    assert (live["AllTraffic"]["DesiredInstanceCount"], live["Canary"]["DesiredInstanceCount"]) == (4, 1)
+    # And a retry of that call asks for nothing more (the endpoint stays InService)
+    call("raise_capacity", state)
+    assert endpoint_state(ENDPOINT)["EndpointStatus"] == "InService"
+    # When the workflow comes back for the next one / Then the second variant is raised, and it is the last
+    second = call("raise_capacity", {**state, "CapacityRaise": first})
+    assert (second["VariantName"], second["DesiredInstanceCount"], second["More"]) == ("Canary", 2, False)
+    live = wait_in_service()["Variants"]
+    assert (live["AllTraffic"]["DesiredInstanceCount"], live["Canary"]["DesiredInstanceCount"]) == (4, 2)
 
 
 def test_raise_capacity_follows_the_plan(scaled: dict[str, Any]) -> None:
     # Given a validated update whose plan raises AllTraffic from 2 to 3
-    state = validated({"CapacityIncrease": {"Add": 1}})
+    state = validated({"CapacityIncrease": {"Add": 1}}, start=now_start())
     assert state["Plan"]["CapacityRaise"] == [{"VariantName": "AllTraffic", "From": 2, "To": 3}]
     # When the plan is all the step is told of the raise (its targets and counts are not recomputed)
     state["Plan"]["CapacityRaise"] = [{"VariantName": "AllTraffic", "From": 2, "To": 5}]
     # Then it asks for the plan's count
-    assert call("raise_capacity", state) == [{"VariantName": "AllTraffic", "From": 2, "DesiredInstanceCount": 5}]
+    assert call("raise_capacity", state)["DesiredInstanceCount"] == 5
     assert wait_in_service()["Variants"]["AllTraffic"]["DesiredInstanceCount"] == 5
+
+
+def test_raise_capacity_is_not_started_after_the_deadline(scaled: dict[str, Any]) -> None:
+    # Given an update whose deadline has passed (its execution started long ago)
+    state = validated({"CapacityIncrease": {"Add": 1}, "TimeoutSeconds": 60})
+    # When the raise step runs / Then it times out and the endpoint is as it was
+    with pytest.raises(EndpointUpdateTimedOut, match="not started"):
+        call("raise_capacity", state)
+    assert endpoint_state(ENDPOINT)["Variants"]["AllTraffic"]["DesiredInstanceCount"] == 2
 
 
 @pytest.mark.parametrize("step", ["deregister_scaling", "raise_capacity", "update_endpoint"])
 def test_a_step_whose_lock_was_taken_back_changes_nothing(scaled: dict[str, Any], step: str) -> None:
     # Given a validated update whose lock a recovery took back (the execution was stopped)
-    state = validated({"CapacityIncrease": {"Add": 1}})
+    state = validated({"CapacityIncrease": {"Add": 1}}, start=now_start())
     store.release(ENDPOINT, EXECUTION["Id"], restored=False)
     before = {"scaling": scaling_state(ENDPOINT), "endpoint": endpoint_state(ENDPOINT)}
     # When a step of that execution still runs / Then it stops with LockLost and the endpoint is as it was
@@ -172,6 +201,42 @@ def test_check_waits_while_busy_and_stops_at_the_deadline(scaled: dict[str, Any]
     assert call("check_endpoint", event)["Done"] is False
     with pytest.raises(EndpointUpdateTimedOut):
         call("check_endpoint", {**event, "Deadline": dt.datetime.now(dt.UTC).isoformat()})
+
+
+def test_check_waits_the_interval_cut_short_at_the_deadline(scaled: dict[str, Any]) -> None:
+    # Given an endpoint still updating, and deadlines far and near
+    emulation.set_endpoint_status(ENDPOINT, "Updating")
+    config = endpoint_state(ENDPOINT)["EndpointConfigName"]
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=90)
+    event = {"EndpointName": ENDPOINT, "ExpectedConfigName": config, "PollIntervalSeconds": 60}
+    # When it is polled / Then the next wait is the interval, or what is left before the deadline
+    assert call("check_endpoint", {**event, "Deadline": (soon + dt.timedelta(hours=1)).isoformat()})[
+        "WaitSeconds"] == 60
+    assert call("check_endpoint", {**event, "Deadline": (soon - dt.timedelta(seconds=80)).isoformat()})[
+        "WaitSeconds"] in (9, 10)
+
+
+def test_check_of_a_capacity_raise_confirms_the_counts(scaled: dict[str, Any]) -> None:
+    # Given a raise of AllTraffic from 2 to 3 that SageMaker rolls back
+    state = validated({"CapacityIncrease": {"Add": 1}}, start=now_start())
+    call("deregister_scaling", state)
+    emulation.configure_capacity_change(ENDPOINT, seconds=0, outcome="rollback")
+    raised = call("raise_capacity", state)
+    assert endpoint_state(ENDPOINT)["EndpointStatus"] == "InService"
+    event = {"EndpointName": ENDPOINT, "ExpectedConfigName": state["Endpoint"]["EndpointConfigName"],
+             "Deadline": state["Deadline"], "PollIntervalSeconds": 1, "Capacity": raised,
+             "ExecutionId": EXECUTION["Id"]}
+    # When the check sees the endpoint InService at the old count / Then the raise failed, named as such
+    with pytest.raises(CapacityRaiseFailed, match="AllTraffic has DesiredInstanceCount 2, CurrentInstanceCount 2"):
+        call("check_endpoint", event)
+    assert "CapacityRaised" not in [e["Phase"] for e in store.read_update(ENDPOINT, EXECUTION["Id"])["History"]]
+    # When a raise does take effect / Then the check is done and the update's progress records it
+    emulation.configure_capacity_change(ENDPOINT, seconds=0)
+    call("raise_capacity", state)
+    assert call("check_endpoint", event)["Done"] is True
+    history = store.read_update(ENDPOINT, EXECUTION["Id"])["History"]
+    assert [(e["Phase"], e.get("Detail")) for e in history if e["Phase"].startswith("CapacityRaise")][-1] == (
+        "CapacityRaised", "AllTraffic 2 -> 3")
 
 
 # -- create_endpoint_config ------------------------------------------------------------------------------
@@ -210,7 +275,7 @@ def test_update_starts_and_a_retry_during_the_update_is_accepted(scaled: dict[st
     call("create_endpoint_config", state)
     call("update_endpoint", state)
     assert endpoint_state(ENDPOINT)["EndpointStatus"] == "Updating"
-    assert call("update_endpoint", state) == {"EndpointConfigName": state["NewConfigName"]}
+    assert call("update_endpoint", state)["EndpointConfigName"] == state["NewConfigName"]
 
 
 def test_update_refused_by_sagemaker_is_a_permanent_error(scaled: dict[str, Any]) -> None:

@@ -50,6 +50,8 @@ BAD_INPUTS: dict[str, Any] = {
     "capacity add above range": {"EndpointName": "e", "CapacityIncrease": {"Add": 1001}},
     "capacity percent a fraction": {"EndpointName": "e", "CapacityIncrease": {"Percent": 1.5}},
     "capacity add a boolean": {"EndpointName": "e", "CapacityIncrease": {"Add": True}},
+    "capacity above max a string": {"EndpointName": "e", "CapacityIncrease": {"Add": 1, "AboveMaxCapacity": "yes"}},
+    "capacity above max without an amount": {"EndpointName": "e", "CapacityIncrease": {"AboveMaxCapacity": True}},
     "deployment config not an object": {"EndpointName": "e", "DeploymentConfig": "CANARY"},
     "poll interval zero": {"EndpointName": "e", "PollIntervalSeconds": 0},
     "poll interval a string": {"EndpointName": "e", "PollIntervalSeconds": "30"},
@@ -71,6 +73,7 @@ GOOD_INPUTS: dict[str, Any] = {
     "dry run": {"EndpointName": "e", "DryRun": True},
     "requester": {"EndpointName": "e", "Requester": {"Account": "123456789012", "Source": "ml-platform",
                                                      "EventId": "5d1c2f3e", "RequestedBy": "alice"}},
+    "capacity above max": {"EndpointName": "e", "CapacityIncrease": {"Add": 2, "AboveMaxCapacity": True}},
 }
 
 
@@ -219,6 +222,9 @@ def violations(location: tuple[str, ...], spec: dict[str, Any]) -> Iterator[tupl
             yield "maxProperties", {name: 1 for name in list(spec["properties"])[: spec["maxProperties"] + 1]}
         if spec.get("minProperties", 0) > len(spec.get("required", [])):
             yield "minProperties", {k: v for k, v in valid.items() if k in spec.get("required", [])}
+    if "oneOf" in spec and location in VALID_OBJECTS:
+        yield "oneOf (none)", {}
+        yield "oneOf (two)", {key: 1 for alternative in spec["oneOf"] for key in alternative.get("required", [])}
 
 
 CASES = [(location, keyword, value) for location, spec in NODES for keyword, value in violations(location, spec)]
@@ -227,6 +233,7 @@ CASES = [(location, keyword, value) for location, spec in NODES for keyword, val
 def test_the_schema_uses_only_keywords_the_validation_enforces() -> None:
     # Given every keyword of every node of the schema / Then each is enforced or is an annotation
     used = {key for _, spec in NODES for key in spec if key not in ("properties", "items")} - {"x-maxBytes"}
+    used |= {key for _, spec in NODES for alternative in spec.get("oneOf", []) for key in alternative}
     assert used <= shapes.SCHEMA_KEYWORDS | shapes.ANNOTATIONS, used - shapes.SCHEMA_KEYWORDS - shapes.ANNOTATIONS
     assert set(SCHEMA) - {"properties"} <= shapes.SCHEMA_KEYWORDS | shapes.ANNOTATIONS | shapes.EXTENSIONS
 
@@ -249,7 +256,7 @@ def test_the_cases_are_derived_from_every_limit() -> None:
     assert len(CASES) > 60
     assert {keyword.split()[0] for _, keyword, _ in CASES} >= {
         "type", "minimum", "maximum", "maxLength", "minLength", "pattern", "maxItems", "minItems",
-        "additionalProperties", "required", "maxProperties", "minProperties"}
+        "additionalProperties", "required", "minProperties", "oneOf"}
 
 
 @pytest.mark.parametrize(("location", "keyword", "value"), CASES,

@@ -1,4 +1,5 @@
-"""The ASL's polling: the first poll waits InitialPollDelaySeconds, each later cycle is at most 3 transitions."""
+"""The ASL's polling: the first poll waits InitialPollDelaySeconds, each later cycle is at most 3 transitions,
+and every Wait reads seconds a function computed against the deadline, never a request field directly."""
 
 import json
 from typing import Any
@@ -11,11 +12,11 @@ def branch_states() -> dict[str, Any]:
     return dict(definition["States"]["Update"]["Branches"][0]["States"])
 
 
-def test_the_first_poll_waits_the_initial_delay() -> None:
+def test_the_first_poll_waits_what_update_endpoint_computed() -> None:
     states = branch_states()
     first = states[states["UpdateEndpoint"]["Next"]]
     assert first["Type"] == "Wait"
-    assert first["SecondsPath"] == "$.Request.InitialPollDelaySeconds"
+    assert first["SecondsPath"] == states["UpdateEndpoint"]["ResultPath"] + ".WaitSeconds"
     assert first["Next"] == "CheckUpdate"
 
 
@@ -27,7 +28,31 @@ def test_a_poll_cycle_is_at_most_three_transitions() -> None:
         cycle.append(name)
         state = states[name]
         name = state.get("Default") if state["Type"] == "Choice" else state["Next"]
-    # Then the check, the choice and one wait are all it enters, and the wait is the interval
+    # Then the check, the choice and one wait are all it enters, and the wait is what the check computed
     assert len(cycle) + 1 <= 3
     assert [states[n]["SecondsPath"] for n in cycle if states[n]["Type"] == "Wait"] == [
-        "$.Request.PollIntervalSeconds"]
+        states["CheckUpdate"]["ResultPath"] + ".WaitSeconds"]
+
+
+def test_every_wait_reads_seconds_cut_short_at_the_deadline() -> None:
+    # Given every Wait state of the workflow
+    waits = {name: state for name, state in branch_states().items() if state["Type"] == "Wait"}
+    assert set(waits) == {"WaitForCapacity", "WaitBeforeFirstPoll", "WaitForUpdate"}
+    # Then none waits a fixed time or a request field: each reads the WaitSeconds of a function's result
+    for name, wait in waits.items():
+        assert "Seconds" not in wait, name
+        assert wait["SecondsPath"].endswith(".WaitSeconds") and not wait["SecondsPath"].startswith("$.Request"), name
+
+
+def test_the_capacity_loop_raises_one_variant_and_checks_it_before_the_next() -> None:
+    # Given the capacity states
+    states = branch_states()
+    # Then a raise is always followed by a wait and a check of that raise, and only a confirmed check leads on
+    assert states["RaiseCapacity"]["Next"] == "WaitForCapacity"
+    assert states["WaitForCapacity"]["Next"] == "CheckCapacity"
+    check = states["CheckCapacity"]
+    assert check["Parameters"]["Capacity.$"] == states["RaiseCapacity"]["ResultPath"]
+    assert check["ResultPath"] == states["WaitForCapacity"]["SecondsPath"].removesuffix(".WaitSeconds")
+    ready = states[check["Next"]]
+    assert ready["Default"] == "WaitForCapacity"
+    assert {choice["Next"] for choice in ready["Choices"]} == {"RaiseCapacity", "CreateEndpointConfig"}

@@ -95,6 +95,21 @@ def test_capacity_increase_takes_add_or_percent_not_both() -> None:
     assert "CapacityIncrease: give exactly one of Add" in message
 
 
+@pytest.mark.parametrize("above", ["yes", 1, None, [True]])
+def test_above_max_capacity_must_be_a_boolean(above: object) -> None:
+    # Given an AboveMaxCapacity that is not true or false / When parsed / Then the message names it and the choice
+    message = refused({"EndpointName": "e", "CapacityIncrease": {"Add": 1, "AboveMaxCapacity": above}})
+    assert f"CapacityIncrease.AboveMaxCapacity: {above!r} is not allowed; give true" in message
+
+
+def test_above_max_capacity_is_kept_and_needs_an_amount() -> None:
+    request = parse_request({"EndpointName": "e", "CapacityIncrease": {"Percent": 50, "AboveMaxCapacity": True}},
+                            VARIANT_FIELDS)
+    assert request.CapacityIncrease == {"Percent": 50, "AboveMaxCapacity": True}
+    message = refused({"EndpointName": "e", "CapacityIncrease": {"AboveMaxCapacity": True}})
+    assert "CapacityIncrease: give exactly one of Add" in message and "AboveMaxCapacity (true or false)" in message
+
+
 def test_a_variant_named_twice_is_refused() -> None:
     changes = [{"VariantName": "A", "ModelName": "m1"}, {"VariantName": "A", "ModelName": "m2"}]
     assert "VariantChanges[1].VariantName: 'A' is named twice" in refused({"EndpointName": "e",

@@ -277,7 +277,11 @@ def test_the_update_record_keeps_the_progress_and_the_outcome(runner: LocalRunne
     execution = runner.run({**REQUEST, "CapacityIncrease": {"Add": 1}})
     record = store.read_update(ENDPOINT, execution.arn)
     assert [event["Phase"] for event in record["History"]] == [
-        "Locked", "ScalingDeregistered", "CapacityRaised", "ConfigCreated", "UpdateStarted", "ScalingRestored"]
+        "Locked", "ScalingDeregistered", "CapacityRaiseStarted", "CapacityRaised", "ConfigCreated", "UpdateStarted",
+        "ScalingRestored"]
+    # The raise is recorded as asked for, then as confirmed by the check
+    assert [e.get("Detail") for e in record["History"] if e["Phase"].startswith("CapacityRaise")] == [
+        "AllTraffic 2 -> 3", "AllTraffic 2 -> 3"]
     assert (record["Outcome"], record["PreviousConfigName"], record["NewConfigName"]) == (
         "Succeeded", old_config, execution.output["NewConfigName"])
     assert json.loads(record["Request"])["EndpointName"] == ENDPOINT

@@ -1,6 +1,7 @@
 """The fault matrix: every step after the snapshot crossed with every way it can go wrong, on the real ASL file.
 
-Each cell runs one update with a capacity raise and asserts the end state:
+Each cell runs one update with a capacity raise of two autoscaled variants (one raise each, the second after
+the first is confirmed) and asserts the end state:
 - the scaling equals the snapshot taken before the update (targets, policies, scheduled actions, alarms);
 - the endpoint's lock is released and nothing is left marked unrestored;
 - the endpoint runs the new config when the update succeeded, the old one otherwise. Once SageMaker has
@@ -47,7 +48,8 @@ class Step:
     operation: str
     transient_code: str
     skip: int = 0
-    """Invocations of `folder` to let pass first (CheckEndpoint runs for the capacity, then for the update)."""
+    """Invocations of `folder` to let pass first (RaiseCapacity runs once per variant; CheckEndpoint runs for
+    each variant's raise, then for the update)."""
     wait_state: str | None = None
     """For a polling step, the Wait state during which the operator stops it or the timeout hits."""
     update_sent: bool = False
@@ -62,9 +64,12 @@ STEPS = (
     Step("RaiseCapacity", "raise_capacity", "sagemaker", "UpdateEndpointWeightsAndCapacities", "ThrottlingException"),
     Step("CheckCapacity", "check_endpoint", "sagemaker", "DescribeEndpoint", "ThrottlingException",
          wait_state="WaitForCapacity"),
+    Step("RaiseCapacity#2", "raise_capacity", "sagemaker", "UpdateEndpointWeightsAndCapacities",
+         "ThrottlingException", skip=1),
+    Step("CheckCapacity#2", "check_endpoint", "sagemaker", "DescribeEndpoint", "ThrottlingException", skip=1),
     Step("CreateEndpointConfig", "create_endpoint_config", "sagemaker", "CreateEndpointConfig", "ThrottlingException"),
     Step("UpdateEndpoint", "update_endpoint", "sagemaker", "UpdateEndpoint", "ThrottlingException", update_sent=True),
-    Step("CheckUpdate", "check_endpoint", "sagemaker", "DescribeEndpoint", "ThrottlingException", skip=1,
+    Step("CheckUpdate", "check_endpoint", "sagemaker", "DescribeEndpoint", "ThrottlingException", skip=2,
          wait_state="WaitBeforeFirstPoll", update_sent=True),
     Step("RestoreScaling", "restore_scaling", "application-autoscaling", "RegisterScalableTarget",
          "ConcurrentUpdateException", update_sent=True),
@@ -118,10 +123,12 @@ def wait_until_settled(runner: LocalRunner, timeout: float = 15.0) -> dict[str, 
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("step", STEPS, ids=lambda step: step.name)
 def test_fault_matrix_cell(runner: LocalRunner, step: Step, fault: str, fault_matrix: Any) -> None:
-    # Given an autoscaled endpoint (with a partly suspended target) and a fault armed for one step
-    old_config = create_endpoint(ENDPOINT, (VariantSpec(count=2),))
-    attach_scaling(ENDPOINT, "AllTraffic", ScalingSpec(max_capacity=6, suspended={
-        "DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": False, "ScheduledScalingSuspended": False}))
+    # Given two autoscaled variants (with partly suspended targets) and a fault armed for one step
+    old_config = create_endpoint(ENDPOINT, (VariantSpec(count=2), VariantSpec(name="Canary", count=1)))
+    for variant in ("AllTraffic", "Canary"):
+        attach_scaling(ENDPOINT, variant, ScalingSpec(max_capacity=6, suspended={
+            "DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": False,
+            "ScheduledScalingSuspended": False}))
     before = scaling_state(ENDPOINT)
     emulation.configure_update(ENDPOINT, seconds=0.3)
     emulation.configure_capacity_change(ENDPOINT, seconds=0)

@@ -11,10 +11,11 @@ One module per service, each citing the AWS documentation page (titles as publis
 emulates:
 
 - ``sagemaker``: UpdateEndpoint and its outcomes (what it retains, its deployment config's auto-rollback
-  alarms), DescribeEndpoint as AWS shows it,
-  UpdateEndpointWeightsAndCapacities, endpoint configs that round-trip every field;
+  alarms), DescribeEndpoint as AWS shows it, UpdateEndpointWeightsAndCapacities (one variant's capacity per
+  call; a change that rolls back), endpoint configs that round-trip every field;
 - ``autoscaling``: Application Auto Scaling's deregistration, registration, policies and scheduled actions
   as AWS applies them to SageMaker variants;
+- ``inference_components``: endpoints that host inference components, and the components themselves;
 - ``cloudwatch``: the alarms Application Auto Scaling creates, deletes and lists for a policy;
 - ``faults``: injected AWS errors and emulated throttling, at moto's request-handling layer;
 - ``clock``: the emulator's time (real, the local runner's emulated time, or held by a test).
@@ -23,11 +24,12 @@ emulates:
 from __future__ import annotations
 
 from endpoint_updater.offline import moto_seam
-from endpoint_updater.offline.emulation import autoscaling, cloudwatch, faults, sagemaker
+from endpoint_updater.offline.emulation import autoscaling, cloudwatch, faults, inference_components, sagemaker
 from endpoint_updater.offline.emulation.clock import ManualClock, manual_clock, time_source
 from endpoint_updater.offline.emulation.faults import inject_fault
 from endpoint_updater.offline.emulation.lock import LOCK
 from endpoint_updater.offline.emulation.sagemaker import (
+    CAPACITY_OUTCOMES,
     DEFAULT_CAPACITY_SECONDS,
     DEFAULT_UPDATE_SECONDS,
     ENDPOINT_STATUSES,
@@ -39,6 +41,7 @@ from endpoint_updater.offline.emulation.sagemaker import (
 )
 
 __all__ = [
+    "CAPACITY_OUTCOMES",
     "DEFAULT_CAPACITY_SECONDS",
     "DEFAULT_UPDATE_SECONDS",
     "ENDPOINT_STATUSES",
@@ -67,6 +70,7 @@ def install() -> None:
         moto_seam.check()
         sagemaker.install()
         autoscaling.install()
+        inference_components.install()
         cloudwatch.install()
         faults.install()
         _installed = True

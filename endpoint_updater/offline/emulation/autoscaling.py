@@ -13,6 +13,18 @@
   ("Amazon SageMaker AI and Application Auto Scaling").
 * PutScalingPolicy / PutScheduledAction / DeleteScalingPolicy / DeleteScheduledAction /
   DeregisterScalableTarget on a missing object answer ObjectNotFoundException ("ObjectNotFoundException").
+* Scalable-target tags, which moto 5.2.5 ignores (it drops RegisterScalableTarget's ``Tags`` and lacks
+  ListTagsForResource, TagResource and UntagResource): RegisterScalableTarget tags the target it creates and
+  leaves an existing target's tags alone ("RegisterScalableTarget" API reference, Tags: "Use this parameter to
+  tag the scalable target when it is created. To tag an existing scalable target, use the TagResource
+  operation"; read the safer way, since the docs do not say what Tags do on an existing target); the tags go
+  with the target when it is deregistered (the target is deleted); TagResource adds or replaces, UntagResource
+  removes, ListTagsForResource reads them by ScalableTargetARN, and an unknown ARN is
+  ResourceNotFoundException ("TagResource", "UntagResource", "ListTagsForResource" API references; "Tagging
+  support for Application Auto Scaling" user guide). Keys are 1 to 128 characters, values up to 256 (TagKey,
+  TagValue in the botocore model).
+* RegisterScalableTarget for an inference component (``inference-component/<name>``) needs the component to
+  exist ("Amazon SageMaker AI and Application Auto Scaling").
 
 What deleting a policy does to its alarms is CloudWatch's side (``emulation.cloudwatch``).
 """
@@ -56,6 +68,13 @@ class ObjectNotFoundException(moto_seam.json_error_class()):  # type: ignore[mis
         super().__init__("ObjectNotFoundException", message)
 
 
+class ResourceNotFoundException(moto_seam.json_error_class()):  # type: ignore[misc]
+    """Application Auto Scaling "ResourceNotFoundException" (ListTagsForResource, TagResource, UntagResource)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("ResourceNotFoundException", message)
+
+
 def partition(region: str) -> str:
     if region.startswith("cn-"):
         return "aws-cn"
@@ -82,6 +101,12 @@ def _validate_sagemaker_resource(backend: Any, resource_id: str, dimension: str)
     """RegisterScalableTarget needs the SageMaker endpoint and variant to exist (the service calls
     sagemaker:DescribeEndpoint: "Identity-based policy examples for Application Auto Scaling")."""
     parts = resource_id.split("/")
+    if parts[0] == "inference-component":
+        from endpoint_updater.offline.emulation import inference_components
+
+        if not inference_components.exists(backend.account_id, backend.region_name, "/".join(parts[1:])):
+            raise _invalid(f"Inference component {'/'.join(parts[1:])} does not exist: cannot register {resource_id}.")
+        return
     if parts[0] != "endpoint":
         return
     if len(parts) != 4 or parts[2] != "variant":
@@ -315,6 +340,78 @@ def _validate_params_wrapper(original: Callable[..., None]) -> Callable[..., Non
     return _validate_params
 
 
+# -- tags -------------------------------------------------------------------------------------------------
+
+_TAGS_ATTR = "_endpoint_updater_tags"
+_TAG_KEY_MAX = 128
+_TAG_VALUE_MAX = 256
+
+
+def target_tags(target: Any) -> dict[str, str]:
+    tags: dict[str, str] = getattr(target, _TAGS_ATTR, None) or {}
+    setattr(target, _TAGS_ATTR, tags)
+    return tags
+
+
+def _checked_tags(tags: Any) -> dict[str, str]:
+    if not isinstance(tags, dict):
+        raise _invalid("Tags must be a map of tag keys to tag values.")
+    for key, value in tags.items():
+        if not 1 <= len(key) <= _TAG_KEY_MAX:
+            raise _invalid(f"Tag key '{key}' must be 1 to {_TAG_KEY_MAX} characters long.")
+        if len(value) > _TAG_VALUE_MAX:
+            raise _invalid(f"The value of tag '{key}' must be at most {_TAG_VALUE_MAX} characters long.")
+    return dict(tags)
+
+
+def _target_by_arn(backend: Any, arn: str) -> Any:
+    for targets in backend.targets.values():
+        for target in targets.values():
+            if target.arn == arn:
+                return target
+    raise ResourceNotFoundException(f"No scalable target found for ARN {arn}")
+
+
+def _register_scalable_target_request_wrapper(original: Callable[..., str]) -> Callable[..., str]:
+    @functools.wraps(original)
+    def register_scalable_target(self: Any) -> str:
+        tags = moto_seam.request_param(self, "Tags")
+        backend = self.applicationautoscaling_backend
+        dimension = moto_seam.request_param(self, "ScalableDimension")
+        r_id = moto_seam.request_param(self, "ResourceId")
+        with LOCK:
+            checked = _checked_tags(tags) if tags is not None else None
+            created = backend.targets.get(dimension, {}).get(r_id) is None
+            answer = original(self)
+            if created and checked:
+                target_tags(backend.targets[dimension][r_id]).update(checked)
+        return answer
+
+    return register_scalable_target
+
+
+def _response_list_tags_for_resource(self: Any) -> str:
+    with LOCK:
+        target = _target_by_arn(self.applicationautoscaling_backend, moto_seam.request_param(self, "ResourceARN"))
+        return json.dumps({"Tags": dict(target_tags(target))})
+
+
+def _response_tag_resource(self: Any) -> str:
+    tags = _checked_tags(moto_seam.request_param(self, "Tags") or {})
+    with LOCK:
+        target = _target_by_arn(self.applicationautoscaling_backend, moto_seam.request_param(self, "ResourceARN"))
+        target_tags(target).update(tags)
+    return json.dumps({})
+
+
+def _response_untag_resource(self: Any) -> str:
+    keys = moto_seam.request_param(self, "TagKeys") or []
+    with LOCK:
+        target = _target_by_arn(self.applicationautoscaling_backend, moto_seam.request_param(self, "ResourceARN"))
+        for key in keys:
+            target_tags(target).pop(key, None)
+    return json.dumps({})
+
 
 def install() -> None:
     moto_seam.replace("autoscaling.RegisterScalableTarget", _register_scalable_target_wrapper)
@@ -326,3 +423,7 @@ def install() -> None:
     moto_seam.replace("autoscaling.target parameters check", _target_params_are_valid_wrapper)
     moto_seam.replace("autoscaling.DescribeScalingPolicies request", lambda _: _response_describe_scaling_policies)
     moto_seam.replace("autoscaling.request parameters check", _validate_params_wrapper)
+    moto_seam.replace("autoscaling.RegisterScalableTarget request", _register_scalable_target_request_wrapper)
+    moto_seam.replace("autoscaling.ListTagsForResource request", lambda _: _response_list_tags_for_resource)
+    moto_seam.replace("autoscaling.TagResource request", lambda _: _response_tag_resource)
+    moto_seam.replace("autoscaling.UntagResource request", lambda _: _response_untag_resource)

@@ -15,9 +15,9 @@
   ("Auto-Rollback Configuration and Monitoring"). :func:`update_requests` gives the requests received.
 * DescribeEndpoint variants as AWS shows them ("ProductionVariantSummary": weights and instance counts, or the
   serverless configs), ShadowProductionVariants, DataCaptureConfig summary ("DescribeEndpoint").
-* UpdateEndpointWeightsAndCapacities is refused unless InService, then keeps the endpoint ``Updating`` for a
-  while (:func:`configure_capacity_change`) and only sets what was asked ("UpdateEndpointWeightsAndCapacities"
-  API reference).
+* UpdateEndpointWeightsAndCapacities is refused unless InService, and when it changes the capacity of more
+  than one variant; then keeps the endpoint ``Updating`` for a while (:func:`configure_capacity_change`) and
+  only sets what was asked, or rolls the change back ("UpdateEndpointWeightsAndCapacities" API reference).
 * CreateEndpointConfig/DescribeEndpointConfig round-trip every request field; name pattern and length, and
   "Cannot create already existing endpoint configuration" ("CreateEndpointConfig" API reference).
 * RegisterScalableTarget moves an active variant's capacity into [MinCapacity, MaxCapacity]
@@ -44,6 +44,7 @@ from endpoint_updater.offline.emulation.lock import LOCK
 DEFAULT_UPDATE_SECONDS = 0.5
 DEFAULT_CAPACITY_SECONDS = 0.3
 UPDATE_OUTCOMES = frozenset({"succeed", "fail", "rollback", "silent_rollback", "rollback_failed", "stuck"})
+CAPACITY_OUTCOMES = frozenset({"succeed", "rollback"})
 # "DescribeEndpoint" API reference, EndpointStatus.
 ENDPOINT_STATUSES = frozenset(
     {
@@ -76,9 +77,16 @@ class _UpdateSetting:
     failure_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class _CapacitySetting:
+    seconds: float = DEFAULT_CAPACITY_SECONDS
+    outcome: str = "succeed"
+    failure_reason: str | None = None
+
+
 # Settings per endpoint name, shared with background threads.
 _update_settings: dict[str, _UpdateSetting] = {}
-_capacity_seconds: dict[str, float] = {}
+_capacity_settings: dict[str, _CapacitySetting] = {}
 # The UpdateEndpoint requests received, per endpoint name, for tests to read what a caller sent.
 _update_requests: dict[str, list[dict[str, Any]]] = {}
 
@@ -86,7 +94,7 @@ _update_requests: dict[str, list[dict[str, Any]]] = {}
 def reset() -> None:
     with LOCK:
         _update_settings.clear()
-        _capacity_seconds.clear()
+        _capacity_settings.clear()
         _update_requests.clear()
 
 
@@ -115,12 +123,21 @@ def configure_update(
         _update_settings[endpoint_name] = _UpdateSetting(seconds, outcome, failure_reason)
 
 
-def configure_capacity_change(endpoint_name: str, *, seconds: float = DEFAULT_CAPACITY_SECONDS) -> None:
-    """How long UpdateEndpointWeightsAndCapacities keeps ``endpoint_name`` Updating."""
+def configure_capacity_change(endpoint_name: str, *, seconds: float = DEFAULT_CAPACITY_SECONDS,
+                              outcome: str = "succeed", failure_reason: str | None = None) -> None:
+    """How the next UpdateEndpointWeightsAndCapacities calls of ``endpoint_name`` end, after ``seconds`` of
+    ``Updating``.
+
+    outcome: ``succeed`` (what was asked applies); ``rollback`` (a fault: the endpoint is InService again with
+    every variant's weights and counts as before the call, Desired and Current alike, and ``failure_reason``
+    as its FailureReason, none by default: AWS documents no FailureReason for a capacity change).
+    """
+    if outcome not in CAPACITY_OUTCOMES:
+        raise ValueError(f"outcome must be one of {sorted(CAPACITY_OUTCOMES)}, not {outcome!r}")
     if seconds < 0:
         raise ValueError("seconds must be >= 0")
     with LOCK:
-        _capacity_seconds[endpoint_name] = seconds
+        _capacity_settings[endpoint_name] = _CapacitySetting(seconds, outcome, failure_reason)
 
 
 def set_endpoint_status(endpoint_name: str, status: str, failure_reason: str | None = None) -> None:
@@ -141,6 +158,7 @@ def set_endpoint_status(endpoint_name: str, status: str, failure_reason: str | N
             state = state_of(backend, endpoint)
             state.pending_update = None
             state.capacity_deadline = None
+            state.capacity_rollback = None
             endpoint.endpoint_status = status
             endpoint.failure_reason = failure_reason
             endpoint.last_modified_time = clock.utcnow()
@@ -170,6 +188,9 @@ class _EndpointState:
     last_deployment_config: dict[str, Any] | None = None
     pending_update: _PendingUpdate | None = None
     capacity_deadline: float | None = None
+    # The variants as they were before the capacity change in progress, when that change is to roll back.
+    capacity_rollback: list[dict[str, Any]] | None = None
+    capacity_failure_reason: str | None = None
 
 
 _STATE_ATTR = "_endpoint_updater_emulation"
@@ -269,6 +290,9 @@ def _advance(backend: Any, endpoint: Any) -> None:
     state = state_of(backend, endpoint)
     now = clock.now()
     if state.capacity_deadline is not None and state.capacity_deadline <= now:
+        if state.capacity_rollback is not None:
+            endpoint.production_variants = state.capacity_rollback
+            endpoint.failure_reason = state.capacity_failure_reason
         for variant in endpoint.production_variants:
             if "DesiredInstanceCount" in variant:
                 variant["CurrentInstanceCount"] = variant["DesiredInstanceCount"]
@@ -277,6 +301,7 @@ def _advance(backend: Any, endpoint: Any) -> None:
             if "DesiredServerlessConfig" in variant:
                 variant["CurrentServerlessConfig"] = copy.deepcopy(variant["DesiredServerlessConfig"])
         state.capacity_deadline = None
+        state.capacity_rollback = None
         endpoint.endpoint_status = "InService"
         endpoint.last_modified_time = clock.utcnow()
     pending = state.pending_update
@@ -538,13 +563,23 @@ def _retained(live: list[dict[str, Any]], new_variants: list[dict[str, Any]], re
 def _update_endpoint_weights_and_capacities(
     self: Any, endpoint_name: str, desired_weights_and_capacities: list[dict[str, Any]]
 ) -> str:
-    """UpdateEndpointWeightsAndCapacities: Updating for a while, then InService with what was asked
-    ("UpdateEndpointWeightsAndCapacities" API reference)."""
+    """UpdateEndpointWeightsAndCapacities: Updating for a while, then InService with what was asked, or as
+    before when configured to roll back ("UpdateEndpointWeightsAndCapacities" API reference)."""
     with LOCK:
         endpoint = _endpoint_or_error(self, endpoint_name)
         _advance(self, endpoint)
         if endpoint.endpoint_status != "InService":
             raise _invalid(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+        # The API reference: it "updates variant weight of one or more variants associated with an existing
+        # endpoint, or capacity of one variant". It does not say what AWS answers to the capacity of two
+        # variants in one call; refusing it is the safer reading (a client relying on it would be caught here).
+        resized = [str(c.get("VariantName")) for c in desired_weights_and_capacities or []
+                   if c.get("DesiredInstanceCount") is not None or c.get("ServerlessUpdateConfig")]
+        if len(resized) > 1:
+            raise _invalid(
+                f"UpdateEndpointWeightsAndCapacities changes the capacity of one variant per request; this one "
+                f"changes the capacity of {len(resized)} variants ({', '.join(resized)})."
+            )
         variants = {v["VariantName"]: v for v in endpoint.production_variants}
         seen: set[str] = set()
         for change in desired_weights_and_capacities or []:
@@ -564,6 +599,8 @@ def _update_endpoint_weights_and_capacities(
                 raise _invalid(
                     f"DesiredInstanceCount is not supported for the serverless variant {name}."
                 )
+        setting = _capacity_settings.get(endpoint_name, _CapacitySetting())
+        previous = copy.deepcopy(endpoint.production_variants) if setting.outcome == "rollback" else None
         for change in desired_weights_and_capacities or []:
             variant = variants[change["VariantName"]]
             if change.get("DesiredWeight") is not None:
@@ -573,9 +610,10 @@ def _update_endpoint_weights_and_capacities(
             serverless = change.get("ServerlessUpdateConfig")
             if serverless and "DesiredServerlessConfig" in variant:
                 variant["DesiredServerlessConfig"].update(serverless)
-        seconds = _capacity_seconds.get(endpoint_name, DEFAULT_CAPACITY_SECONDS)
         state = state_of(self, endpoint)
-        state.capacity_deadline = clock.now() + seconds
+        state.capacity_deadline = clock.now() + setting.seconds
+        state.capacity_rollback = previous
+        state.capacity_failure_reason = setting.failure_reason
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = clock.utcnow()
         _advance(self, endpoint)  # seconds == 0 applies at once
