@@ -32,6 +32,9 @@ def deployed() -> Iterator[tuple[LocalRunner, dict[str, Any]]]:
         attach_scaling(ENDPOINT, "AllTraffic")
         # An endpoint already serving a model outside the model pattern.
         create_endpoint("legacy-prod", (VariantSpec(name="AllTraffic", model="legacy-v1"),))
+        # A model outside the pattern that exists, so that the guardrail refuses it rather than the check that a
+        # requested model exists.
+        create_endpoint("fraud-prod", (VariantSpec(name="AllTraffic", model="fraud-v3"),))
         yield runner, world()
 
 
@@ -56,7 +59,7 @@ REFUSED = pytest.mark.parametrize(("request_input", "where", "setting"), [
      "VariantChanges[0].CapacityReservationConfig", "allowedVariantFields"),
     (change(ModelName="fraud-v3"), "VariantChanges[0].ModelName", "modelNamePattern: churn-*"),
     (change(InstanceType="ml.p5.48xlarge"), "VariantChanges[0].InstanceType", "allowedInstanceTypes: ml.m5.*"),
-    (change(InitialInstanceCount=100000), "VariantChanges[0].InitialInstanceCount", "maxInstancesPerVariant: 20"),
+    (change(InitialInstanceCount=100), "VariantChanges[0].InitialInstanceCount", "maxInstancesPerVariant: 20"),
     ({"EndpointName": ENDPOINT, "CapacityIncrease": {"Add": 1000}}, "CapacityIncrease", "maxCapacityIncrease: 10"),
 ], ids=["ssm-access", "core-dumps", "capacity-reservation", "model", "instance-type", "instance-count",
         "capacity-increase"])
