@@ -5,15 +5,22 @@ and timed-out executions alarm as loudly as failures. The functions EventBridge 
 start of triggered updates, the end-of-update message) run asynchronously: when one still fails after
 Lambda's retries, its event is dropped, so each one's errors alarm too, and so do events the rules could
 not deliver at all.
+
+An alarm action publishes as the CloudWatch service principal. The topic's policy allows that principal to
+publish only for these alarms of this account (aws:SourceArn and aws:SourceAccount, as the CloudWatch User Guide's
+"Confused deputy prevention" shows for SNS alarm actions); the topic's key policy lets it use the key
+(infra/notifications.py). Without the topic statement a policy that CDK writes (the TLS deny) replaces SNS's
+default one, and the alarm's publish is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -63,6 +70,15 @@ class Monitoring(Construct):
         super().__init__(scope, construct_id)
         self._topic = topic
         self.alarms: dict[str, cloudwatch.Alarm] = {}
+        # One statement names every alarm of this construct; each new alarm rewrites its list of sources.
+        self._alarms_publish = iam.PolicyStatement(
+            sid="CloudWatchAlarmsOfThisStackPublish",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+        )
+        topic.add_to_resource_policy(self._alarms_publish)
         for metric_name, description in EXECUTION_ALARMS.items():
             self._alarm(metric_name, description,
                         state_machine.metric(metric_name, statistic=cloudwatch.Stats.SUM, period=PERIOD))
@@ -91,3 +107,5 @@ class Monitoring(Construct):
         )
         alarm.add_alarm_action(actions.SnsAction(self._topic))
         self.alarms[alarm_id] = alarm
+        self._alarms_publish.add_condition(
+            "ArnEquals", {"aws:SourceArn": [each.alarm_arn for each in self.alarms.values()]})
