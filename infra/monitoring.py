@@ -3,8 +3,8 @@
 A Catch never runs when an execution is stopped or reaches the state machine's own timeout, so aborted
 and timed-out executions alarm as loudly as failures. The functions EventBridge invokes (the recovery, the
 start of triggered updates, the end-of-update message) run asynchronously: when one still fails after
-Lambda's retries, its event is dropped, so each one's errors alarm too, and so do events the rules could
-not deliver at all.
+Lambda's retries, its invocation goes to the UndeliveredEvents queue (its on-failure destination). Each one's
+errors alarm, and so does a message in that queue, which also holds the events the rules could not deliver.
 
 An alarm action publishes as the CloudWatch service principal. The topic's policy allows that principal to
 publish only for these alarms of this account (aws:SourceArn and aws:SourceAccount, as the CloudWatch User Guide's
@@ -52,9 +52,11 @@ FUNCTION_ALARMS: dict[str, tuple[str, str]] = {
                       "published (Lambda retries it twice). The execution's status and the updates table "
                       "still say how the update ended."),
 }
-UNDELIVERED_EVENTS = ("EventsUndelivered", "EventBridge could not deliver an event to one of the stack's "
-                      "functions, and put it in the UndeliveredEvents queue: a recovery, a triggered update "
-                      "or a message did not happen. Read the message in the queue and act on it.")
+UNDELIVERED_EVENTS = ("EventsUndelivered", "An event is in the UndeliveredEvents queue: EventBridge could not "
+                      "deliver it to one of the stack's functions, or the function still failed after Lambda's "
+                      "retries (the message then holds the event as requestPayload and the error as "
+                      "responsePayload). A recovery, a triggered update or a message did not happen. Read the "
+                      "message in the queue and act on it.")
 PERIOD = Duration.minutes(5)
 
 
