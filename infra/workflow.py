@@ -106,9 +106,11 @@ class EndpointUpdateWorkflow(Construct):
         self.undelivered_events = sqs.Queue(
             self, "UndeliveredEvents", retention_period=Duration.days(14), enforce_ssl=True,
             encryption=sqs.QueueEncryption.SQS_MANAGED)
-        nag.acknowledge(self.undelivered_events, "AwsSolutions-SQS3",
-                        "This queue is itself a dead-letter queue: the stack's rules send it the events they could "
-                        "not deliver to their functions.")
+        for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+            nag.acknowledge(self.undelivered_events, rule_id,
+                            "This queue is itself a dead-letter queue: the stack's rules send it the events they "
+                            "could not deliver, and its functions the invocations that failed after Lambda's retries; "
+                            "nothing consumes it, an operator reads it.")
         # The end-of-update message needs a topic to go to.
         functions = [task for task in TASK_FUNCTIONS + EVENT_FUNCTIONS
                      if topic is not None or task.folder != "notify_update"]
@@ -257,11 +259,23 @@ def _task_function(
             destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
                 on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(destination=on_failure.queue_arn)),
         )
+    for rule_id in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
+        nag.acknowledge(
+            function,
+            rule_id,
+            f"The runtime is {settings.RUNTIME.name}, the Python version of the Powertools layer build the function "
+            f"loads ({settings.POWERTOOLS_LAYER_NAME}); they are moved to a newer Python together.",
+        )
+    # A dead-letter queue (DeadLetterConfig) serves asynchronous invocations only (Lambda Developer Guide,
+    # "Adding a dead-letter queue").
     nag.acknowledge(
         function,
-        "AwsSolutions-L1",
-        f"The runtime is {settings.RUNTIME.name}, the Python version of the Powertools layer build the function "
-        f"loads ({settings.POWERTOOLS_LAYER_NAME}); they are moved to a newer Python together.",
+        "Serverless-LambdaDLQ",
+        "Invoked asynchronously by EventBridge, the function sends a failed invocation to its on-failure "
+        "destination, the UndeliveredEvents queue, whose record also carries the error (a DLQ keeps only the event)."
+        if on_failure is not None else
+        "Step Functions invokes the function synchronously: Lambda never uses a dead-letter queue for it, and a "
+        "failure is the state's error, retried and caught by the state machine.",
     )
     return function
 
