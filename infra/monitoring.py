@@ -40,17 +40,17 @@ EXECUTION_ALARMS: dict[str, str] = {
 # Function folder -> (alarm id, what the alarm says) for the functions EventBridge invokes.
 FUNCTION_ALARMS: dict[str, tuple[str, str]] = {
     "recover_scaling": ("RecoveryFailed", "The recovery of an endpoint update that was stopped, timed out or "
-                        "failed raised an error (Lambda retries it twice). Until a recovery succeeds, that "
-                        "endpoint's scaling may be deregistered and its next update is refused with "
-                        "ScalingRestorePending. The function's log names the endpoint; restore it with "
-                        "endpoint-updater restore --endpoint NAME."),
+                        "failed raised an error (Lambda retries it twice, then keeps the event in the "
+                        "UndeliveredEvents queue). Until a recovery succeeds, that endpoint's scaling may be "
+                        "deregistered and its next update is refused with ScalingRestorePending. The function's "
+                        "log names the endpoint; restore it with endpoint-updater restore --endpoint NAME."),
     "start_update": ("TriggerFailed", "A triggering event (an update requested, a model package approved) "
-                     "raised an error in the start function (Lambda retries it twice): that update may not "
-                     "have started. The function's log says why; send the event again or start the update "
-                     "by hand."),
+                     "raised an error in the start function (Lambda retries it twice, then keeps the event in "
+                     "the UndeliveredEvents queue): that update may not have started. The function's log says "
+                     "why; send the event again or start the update by hand."),
     "notify_update": ("NotificationFailed", "The end-of-update message of an endpoint update could not be "
-                      "published (Lambda retries it twice). The execution's status and the updates table "
-                      "still say how the update ended."),
+                      "published (Lambda retries it twice, then keeps the event in the UndeliveredEvents "
+                      "queue). The execution's status and the updates table still say how the update ended."),
 }
 UNDELIVERED_EVENTS = ("EventsUndelivered", "An event is in the UndeliveredEvents queue: EventBridge could not "
                       "deliver it to one of the stack's functions, or the function still failed after Lambda's "
