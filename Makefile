@@ -9,7 +9,7 @@ MUTATE_STAMP := $(VENV)/.installed-mutate
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test test-fast lint bench mutate synth deploy diagram schema clean
+.PHONY: demo test test-fast lint bench mutate synth deploy diagram schema clean live-plan live-plan-endpoint
 
 # The pinned requirements, then the project itself (editable, without resolving its dependencies again)
 # so that the `endpoint-updater` command exists.
@@ -64,5 +64,18 @@ synth: $(STAMP)
 deploy: $(STAMP)
 	npx --yes aws-cdk@2 deploy --app "$(BIN)/python app.py"
 
+## live-plan: ENDPOINT=name [REGION= PROFILE= INPUT=file JSON=1]: `endpoint-updater plan` against your AWS account,
+## read-only (Describe/List calls only), to compare with the emulator before the first update; never run by `make test`
+live-plan: live-plan-endpoint $(STAMP)
+	$(BIN)/endpoint-updater plan --endpoint "$(ENDPOINT)" $(if $(INPUT),--input "$(INPUT)") \
+		$(if $(REGION),--region "$(REGION)") $(if $(PROFILE),--profile "$(PROFILE)") $(if $(JSON),--json)
+
+# Checked before anything is built, so that a forgotten ENDPOINT costs nothing.
+live-plan-endpoint:
+	@if [ -z "$(ENDPOINT)" ]; then \
+		echo "make live-plan: ENDPOINT is required: the name of an endpoint in your account, e.g." \
+			"make live-plan ENDPOINT=churn-prod [REGION=eu-west-1] [PROFILE=prod] [INPUT=update.json] [JSON=1]" >&2; \
+		exit 2; fi
+
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache mutants
+	rm -rf $(VENV) cdk.out build .pytest_cache .mypy_cache .ruff_cache mutants

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     say("one update in the local runner ...")
     one, clients = update.run_one_update()
     say("cold starts ...")
-    cold = coldstart.measure(clients, runs=args.runs)
+    cold = coldstart.measure(clients, runs=args.runs, sdk=coldstart.sdk_layer_path())
     functions_cold = [c for c in cold if c.function != coldstart.BARE]
     cold_total = sum(c.median_seconds for c in functions_cold)
     cost = update.price(one, settings.MEMORY_MB, cold_total)
@@ -155,15 +155,29 @@ def render(results: dict[str, Any], default: polling.Policy) -> str:
     out = [f"endpoint-updater bench, {results['generated']}, {results['machine']['cores']} cores, "
            f"Python {results['machine']['python']}", ""]
     sizes = {s["function"]: s for s in results["package"]}
-    out.append("1. Cold start (median of fresh interpreters) and deployment package")
+    cold_by_function = {c["function"]: c for c in results["cold_start"]}
+    names = [*cold_by_function, *(name for name in sizes if name not in cold_by_function)]
+    any_size = next(iter(sizes.values()))
+    out.append("1. Cold start (median of fresh interpreters; the functions import the SDK from its layer) and "
+               "deployment package")
+    out.append(f"   SDK layer, shared by every function: {any_size['sdk_layer_bytes'] / 2**20:.1f} MiB "
+               f"({any_size['sdk_layer_zip_bytes'] / 2**20:.1f} MiB zipped); Powertools layer, AWS's, not "
+               f"bundled: {any_size['layer_bytes'] / 2**20:.1f} MiB")
+
+    def row(name: str) -> list[str]:
+        c, size = cold_by_function.get(name), sizes.get(name)
+        timing = ([",".join(c["clients"]), f"{c['median_seconds'] * 1000:.0f} ms", f"{c['ratio_to_bare']:.2f}",
+                   f"{c['median_cpu_seconds'] * 1000:.0f} ms", f"{c['cpu_ratio_to_bare']:.2f}"]
+                  if c is not None else ["(not invoked in the update run)", "-", "-", "-", "-"])
+        package = ([f"{size['own_bytes'] / 1024:.1f} KiB", f"{size['zip_bytes'] / 1024:.1f} KiB",
+                    f"{size['deployed_bytes'] / 2**20:.1f} MiB", f"{size['deployed_zip_bytes'] / 2**20:.1f} MiB"]
+                   if size is not None else ["-", "-", "-", "-"])
+        return [name, *timing, *package]
+
     out.append(_table(
-        ["function", "clients", "cold start", "x bare", "cpu", "x bare", "own code", "zip", "layer (not bundled)"],
-        [[c["function"], ",".join(c["clients"]), f"{c['median_seconds'] * 1000:.0f} ms",
-          f"{c['ratio_to_bare']:.2f}", f"{c['median_cpu_seconds'] * 1000:.0f} ms", f"{c['cpu_ratio_to_bare']:.2f}",
-          f"{sizes[c['function']]['own_bytes'] / 1024:.1f} KiB" if c["function"] in sizes else "-",
-          f"{sizes[c['function']]['zip_bytes'] / 1024:.1f} KiB" if c["function"] in sizes else "-",
-          f"{sizes[c['function']]['layer_bytes'] / 1024 / 1024:.1f} MiB Powertools" if c["function"] in sizes
-          else "-"] for c in results["cold_start"]]))
+        ["function", "clients", "cold start", "x bare", "cpu", "x bare", "own code", "zip", "code + SDK layer",
+         "zipped"],
+        [row(name) for name in names]))
     one, cost = results["one_update"], results["cost"]
     out += ["", f"2. One update in the local runner (emulated update {one['update_seconds']:.0f} s, first poll "
             f"after {update.INITIAL_POLL_DELAY_SECONDS} s, then every {update.POLL_INTERVAL_SECONDS} s)"]

@@ -5,16 +5,25 @@ module (Powertools, the shared package, botocore's models) and create every boto
 uses. The bare handler imports boto3 and creates one client. Both run as the Lambda runtime would: the
 function's environment, no bytecode written (the package ships no .pyc files), one process per sample.
 The measurements are interleaved so that a busy moment on the machine hits every function alike.
+
+The functions import boto3 and botocore from the stack's SDK layer (infra/sdk_layer.py), unpacked as Lambda
+unpacks it and placed on the path after the function's code, as Lambda orders /var/task and /opt/python; the
+bare handler imports the SDK installed here, as a handler without the layer gets the runtime's. When the layer
+carries bytecode (compiled for the runtime's Python), the bench's interpreter gets its own bytecode beside it,
+so that both sides import compiled code, as they would in Lambda.
 """
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
+import py_compile
 import statistics
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from endpoint_updater.offline.runner import FUNCTION_ENVIRONMENT
@@ -35,7 +44,11 @@ else:
     from endpoint_updater.core import aws
     for service in clients:
         aws.client(service)
-print(time.perf_counter() - started, time.process_time() - cpu)
+wall, used = time.perf_counter() - started, time.process_time() - cpu
+if len(sys.argv) > 3:
+    import boto3, botocore
+    assert all(m.__file__.startswith(sys.argv[3]) for m in (boto3, botocore)), (boto3.__file__, botocore.__file__)
+print(wall, used)
 """
 
 
@@ -62,14 +75,31 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _sample(folder: str, clients: list[str], env: dict[str, str]) -> tuple[float, float]:
-    out = subprocess.run([sys.executable, "-c", _PROBE, folder, ",".join(clients)], env=env, cwd=REPO_ROOT,
-                         capture_output=True, text=True, check=True)
+def sdk_layer_path() -> Path:
+    """The python/ folder of the SDK layer as Lambda extracts it, with bytecode for this interpreter when the
+    layer carries bytecode for the runtime's."""
+    from infra import sdk_layer
+
+    python = sdk_layer.unpacked(sdk_layer.build()) / "python"
+    runtime_tag = "cpython-" + sdk_layer.runtime_version().replace(".", "")
+    if any(python.glob(f"botocore/__pycache__/*.{runtime_tag}.pyc")):
+        compileall.compile_dir(python, quiet=1, workers=0,
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    return python
+
+
+def _sample(folder: str, clients: list[str], env: dict[str, str], sdk: Path | None = None) -> tuple[float, float]:
+    args = [sys.executable, "-c", _PROBE, folder, ",".join(clients)]
+    if sdk is not None:
+        env = {**env, "PYTHONPATH": os.pathsep.join([env["PYTHONPATH"], str(sdk)])}
+        args.append(str(sdk))
+    out = subprocess.run(args, env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     wall, cpu = out.stdout.strip().splitlines()[-1].split()
     return float(wall), float(cpu)
 
 
-def measure(clients_by_function: dict[str, set[str]], runs: int = 15) -> list[ColdStart]:
+def measure(clients_by_function: dict[str, set[str]], runs: int = 15, sdk: Path | None = None) -> list[ColdStart]:
+    """`sdk`: the functions import the SDK from there (the layer's python/ folder); the bare handler never."""
     env = _environment()
     subjects: list[tuple[str, list[str]]] = [("-", ["sagemaker"])]
     subjects += [(folder, sorted(clients)) for folder, clients in sorted(clients_by_function.items())]
@@ -77,7 +107,7 @@ def measure(clients_by_function: dict[str, set[str]], runs: int = 15) -> list[Co
     cpu: dict[str, list[float]] = {folder: [] for folder, _ in subjects}
     for _ in range(runs):
         for folder, clients in subjects:
-            wall, used = _sample(folder, clients, env)
+            wall, used = _sample(folder, clients, env, None if folder == "-" else sdk)
             samples[folder].append(wall)
             cpu[folder].append(used)
     bare, bare_cpu = statistics.median(samples["-"]), statistics.median(cpu["-"])
@@ -92,4 +122,5 @@ def measure(clients_by_function: dict[str, set[str]], runs: int = 15) -> list[Co
 
 
 if __name__ == "__main__":  # a quick look without the rest of the bench
-    print(json.dumps([c.to_dict() for c in measure({"check_endpoint": {"sagemaker"}}, runs=3)], indent=1))
+    print(json.dumps([c.to_dict() for c in measure({"check_endpoint": {"sagemaker"}}, runs=3, sdk=sdk_layer_path())],
+                     indent=1))

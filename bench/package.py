@@ -1,9 +1,12 @@
-"""Deployment package size: what the CDK asset of each function ships, and the layer it uses.
+"""Deployment package size: what the CDK asset of each function ships, and the layers it uses.
 
 Each function's asset is the repository cut down by infra.workflow.asset_excludes (its own folder under
 lambdas/ and the shared package, no bytecode). The zip is built here the way the CDK bundles a directory
-asset (deflated). The Powertools layer is AWS's published layer, referenced by ARN: it is not bundled or
-uploaded by this project, so its size (the aws_lambda_powertools package as installed here) is reported apart.
+asset (deflated). The SDK layer (infra/sdk_layer.py: the pinned boto3, botocore and their dependencies) is the
+stack's own, one zip shared by every function: it counts in each function's deployed size (Lambda's 250 MB
+unzipped limit covers the function and its layers). The Powertools layer is AWS's published layer, referenced
+by ARN: it is not bundled or uploaded by this project, so its size (the aws_lambda_powertools package as
+installed here) is reported apart.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.settings import FUNCTION_CODE, REPO_ROOT
-from statemachine import TASK_FUNCTIONS
+from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,13 @@ class PackageSize:
     own_bytes: int
     """Uncompressed: the function's folder plus the shared package."""
     zip_bytes: int
+    sdk_layer_bytes: int
+    """The stack's SDK layer, uncompressed (the same layer for every function)."""
+    sdk_layer_zip_bytes: int
+    deployed_bytes: int
+    """Uncompressed: the function's code plus the SDK layer, what counts towards Lambda's 250 MB."""
+    deployed_zip_bytes: int
+    """The function's zip plus the SDK layer's zip."""
     layer: str
     layer_bytes: int
     """Not bundled: the published Powertools layer, as installed locally (uncompressed)."""
@@ -82,15 +92,22 @@ def _installed_size(package: str) -> int:
 
 
 def measure() -> list[PackageSize]:
-    from infra import settings
+    """Every function's package: the workflow's tasks and the event-invoked functions."""
+    from infra import sdk_layer, settings
     from infra.workflow import asset_excludes
 
     layer_bytes = _installed_size("aws_lambda_powertools")
+    sdk_zip = sdk_layer.build()
+    with zipfile.ZipFile(sdk_zip) as archive:
+        sdk_bytes = sum(entry.file_size for entry in archive.infolist())
+    sdk_zip_bytes = sdk_zip.stat().st_size
     sizes = []
-    for task in TASK_FUNCTIONS:
+    for task in TASK_FUNCTIONS + EVENT_FUNCTIONS:
         files = asset_files(task.folder, asset_excludes(task.folder))
+        own, zipped = sum(p.stat().st_size for p in files), _zip_size(files, REPO_ROOT)
         sizes.append(PackageSize(
-            function=task.folder, files=len(files), own_bytes=sum(p.stat().st_size for p in files),
-            zip_bytes=_zip_size(files, REPO_ROOT), layer=settings.POWERTOOLS_LAYER_NAME,
+            function=task.folder, files=len(files), own_bytes=own, zip_bytes=zipped,
+            sdk_layer_bytes=sdk_bytes, sdk_layer_zip_bytes=sdk_zip_bytes, deployed_bytes=own + sdk_bytes,
+            deployed_zip_bytes=zipped + sdk_zip_bytes, layer=settings.POWERTOOLS_LAYER_NAME,
             layer_bytes=layer_bytes))
     return sizes

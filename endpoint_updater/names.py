@@ -10,6 +10,7 @@ from __future__ import annotations
 STACK_NAME = "EndpointUpdater"
 STATE_MACHINE_OUTPUT = "StateMachineArn"
 TABLE_OUTPUT = "UpdatesTableName"
+UPDATE_REQUEST_BUS_OUTPUT = "UpdateRequestBusName"
 SERVICE_NAME = "endpoint-updater"
 METRICS_NAMESPACE = "EndpointUpdater"
 
@@ -43,6 +44,25 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 # The events that start an update (infra/triggers.py's rules, the start function's parsing).
 UPDATE_REQUESTED = "Endpoint Update Requested"
 PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
+SAGEMAKER_SOURCE = "aws.sagemaker"
+DEFAULT_UPDATE_REQUEST_SOURCE = "endpoint-updater"
+REQUESTED_BY = "RequestedBy"
+"""The field of an update request's detail where the sender says who asked (a person, a pipeline run)."""
+REQUESTER = "Requester"
+"""The workflow input field that records who asked: the event's account and source, and RequestedBy."""
+NAME_CONFLICT_METRIC = "TriggerNameConflicts"
+"""Counted when a triggering event's execution name is already taken by an execution with another input."""
+
+
+def update_request_pattern(source: str, accounts: list[str]) -> dict[str, list[str]]:
+    """The event pattern of the request bus's rule: update requests from `source`, sent by `accounts`."""
+    return {"source": [source], "detail-type": [UPDATE_REQUESTED], "account": list(accounts)}
+
+
+def package_approval_pattern(groups: list[str], account: str) -> dict[str, object]:
+    """The default bus's rule: SageMaker's approvals of packages in `groups`, in this `account`."""
+    return {"source": [SAGEMAKER_SOURCE], "detail-type": [PACKAGE_STATE_CHANGE], "account": [account],
+            "detail": {"ModelPackageGroupName": sorted(groups), "ModelApprovalStatus": ["Approved"]}}
 
 # How EventBridge retries delivering an event to a function, for every rule of the stack: its maximum
 # (185 attempts over 24 hours), since a dropped recovery or trigger is lost work (EventBridge User Guide,

@@ -21,8 +21,9 @@ ENDPOINT_NAME_PATTERN = "endpointNamePattern"
 NOTIFICATION_SUBSCRIBERS = "notificationSubscribers"
 RECORD_RETENTION_DAYS = "recordRetentionDays"
 UPDATE_REQUEST_SOURCE = "updateRequestSource"
+UPDATE_REQUEST_PRINCIPALS = "updateRequestPrincipals"
 MODEL_PACKAGE_DEPLOYMENTS = "modelPackageDeployments"
-DEFAULT_UPDATE_REQUEST_SOURCE = "endpoint-updater"
+DEFAULT_UPDATE_REQUEST_SOURCE = names.DEFAULT_UPDATE_REQUEST_SOURCE
 # Workflow input fields a deployment of a model package group may set besides its endpoint and variant.
 DEPLOYMENT_OPTIONS = frozenset({"CapacityIncrease", "DeploymentConfig", "InitialPollDelaySeconds",
                                 "PollIntervalSeconds", "TimeoutSeconds"})
@@ -32,6 +33,12 @@ DEFAULT_RECORD_RETENTION_DAYS = names.DEFAULT_RECORD_RETENTION_DAYS
 RECORD_RETENTION_RANGE = (1, 3650)
 
 DEFAULT_ENDPOINT_NAME_PATTERN = "*"
+
+# Who may put "Endpoint Update Requested" events on the stack's request bus: account ids (every principal of
+# that account its own IAM policies allow) and IAM role ARNs (that role only; IAM User Guide, "IAM
+# identifiers": a role ARN is arn:<partition>:iam::<account>:role/<path><name>).
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,512}$")
 
 # SageMaker endpoint names: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}` (CreateEndpoint API reference); a pattern
 # may also hold the IAM wildcards `*` and `?`.
@@ -66,6 +73,19 @@ class Subscriber:
 
 
 @dataclass(frozen=True)
+class RequestPrincipals:
+    """Who may send update requests; both empty means principals of the stack's own account only."""
+
+    accounts: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+    def sender_accounts(self) -> tuple[str, ...]:
+        """The accounts whose events the request rule accepts: those named, and those of the roles named."""
+        # A role ARN's fifth field is its account.
+        return tuple(dict.fromkeys([*self.accounts, *(role.split(":")[4] for role in self.roles)]))
+
+
+@dataclass(frozen=True)
 class DeploymentSettings:
     """Everything the stack takes from context."""
 
@@ -74,6 +94,7 @@ class DeploymentSettings:
     subscribers: tuple[Subscriber, ...] = ()
     record_retention_days: int = DEFAULT_RECORD_RETENTION_DAYS
     update_request_source: str = DEFAULT_UPDATE_REQUEST_SOURCE
+    update_request_principals: RequestPrincipals = field(default_factory=RequestPrincipals)
     model_package_deployments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -85,6 +106,7 @@ class DeploymentSettings:
             subscribers=subscribers(node.try_get_context(NOTIFICATION_SUBSCRIBERS)),
             record_retention_days=record_retention_days(node.try_get_context(RECORD_RETENTION_DAYS)),
             update_request_source=update_request_source(node.try_get_context(UPDATE_REQUEST_SOURCE)),
+            update_request_principals=update_request_principals(node.try_get_context(UPDATE_REQUEST_PRINCIPALS)),
             model_package_deployments=model_package_deployments(node.try_get_context(MODEL_PACKAGE_DEPLOYMENTS)),
         )
 
@@ -172,6 +194,30 @@ def update_request_source(value: Any) -> str:
         raise ValueError(f"context value {UPDATE_REQUEST_SOURCE!r} must be an event source of letters, digits and "
                          f"._/- that does not start with 'aws.', got {value!r}")
     return value
+
+
+def update_request_principals(value: Any) -> RequestPrincipals:
+    """Account ids and IAM role ARNs allowed to put update requests on the request bus; absent or empty means
+    the stack's own account only."""
+    if value is None:
+        return RequestPrincipals()
+    if isinstance(value, str):  # `-c updateRequestPrincipals='["111122223333"]'` or one id or ARN
+        value = _json_or_text(value)
+    allowed = "a 12-digit account id or an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+    if not isinstance(value, list):
+        raise ValueError(f"context value {UPDATE_REQUEST_PRINCIPALS!r} must be a list whose entries are each "
+                         f"{allowed}, got {value!r}")
+    accounts: list[str] = []
+    roles: list[str] = []
+    for index, entry in enumerate(value):
+        if isinstance(entry, str) and _ACCOUNT_ID.match(entry):
+            accounts.append(entry)
+        elif isinstance(entry, str) and _ROLE_ARN.match(entry):
+            roles.append(entry)
+        else:
+            raise ValueError(f"context value {UPDATE_REQUEST_PRINCIPALS!r}[{index}] must be {allowed}; wildcards "
+                             f"are not allowed, got {entry!r}")
+    return RequestPrincipals(accounts=tuple(dict.fromkeys(accounts)), roles=tuple(dict.fromkeys(roles)))
 
 
 def model_package_deployments(value: Any) -> dict[str, dict[str, Any]]:

@@ -27,6 +27,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from endpoint_updater import names
+
 # Step Functions metric name -> what the alarm says (AWS/States metrics of a state machine).
 EXECUTION_ALARMS: dict[str, str] = {
     "ExecutionsFailed": "An endpoint update failed. The execution's error and cause say what happened and "
@@ -52,6 +54,10 @@ FUNCTION_ALARMS: dict[str, tuple[str, str]] = {
                       "published (Lambda retries it twice, then keeps the event in the UndeliveredEvents "
                       "queue). The execution's status and the updates table still say how the update ended."),
 }
+NAME_CONFLICT = ("TriggerNameConflict", "A triggering event's execution name was taken by an execution with another "
+                 "input, so the update it asked for was not started: someone may have started that name first on "
+                 "purpose. The start function's log names the event and the execution; compare their inputs, see "
+                 "who started it (CloudTrail StartExecution), and start the update by hand if it is wanted.")
 UNDELIVERED_EVENTS = ("EventsUndelivered", "An event is in the UndeliveredEvents queue: EventBridge could not "
                       "deliver it to one of the stack's functions, or the function still failed after Lambda's "
                       "retries (the message then holds the event as requestPayload and the error as "
@@ -89,6 +95,12 @@ class Monitoring(Construct):
                 alarm_id, description = FUNCTION_ALARMS[folder]
                 self._alarm(alarm_id, description, function.metric_errors(statistic=cloudwatch.Stats.SUM,
                                                                           period=PERIOD))
+        if functions is not None and "start_update" in functions:
+            # Counted by the start function itself (embedded metric format, the `service` dimension).
+            alarm_id, description = NAME_CONFLICT
+            self._alarm(alarm_id, description, cloudwatch.Metric(
+                namespace=names.METRICS_NAMESPACE, metric_name=names.NAME_CONFLICT_METRIC,
+                dimensions_map={"service": names.SERVICE_NAME}, statistic=cloudwatch.Stats.SUM, period=PERIOD))
         if undelivered_events is not None:
             alarm_id, description = UNDELIVERED_EVENTS
             self._alarm(alarm_id, description, undelivered_events.metric_approximate_number_of_messages_visible(

@@ -334,7 +334,11 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             # The execution's input, when the status-change event leaves it out.
             Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
         ),
-        "start_update": (Grant(actions=("states:StartExecution",), resources=(STATE_MACHINE,)),),
+        "start_update": (
+            Grant(actions=("states:StartExecution",), resources=(STATE_MACHINE,)),
+            # A name found taken: is it the same request (a duplicate) or another input (a squatted name)?
+            Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
+        ),
         "notify_update": (
             _READ_RECORDS,
             Grant(actions=("sns:Publish",), resources=(NOTIFICATION_TOPIC,)),

@@ -84,6 +84,12 @@ POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python312-arm64"
 
 
+# The AWS SDK the functions run with: these distributions at exactly the versions requirements.txt pins, in a
+# layer of the stack's own (infra/sdk_layer.py), so that the deployed functions parse AWS's answers with the
+# botocore model the tests use, not the runtime's. boto3 and what it needs, all pure Python.
+SDK_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
+
+
 def powertools_layer_arn(region: str, version: int) -> str:
     return f"arn:aws:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:{POWERTOOLS_LAYER_NAME}:{version}"
 

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 
 from endpoint_updater import names
-from infra import nag, settings
+from infra import config, nag, settings
 from infra.config import DeploymentSettings
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
 from infra.triggers import Triggers
 from infra.workflow import EndpointUpdateWorkflow, WorkflowProps
+
+EVERY_ENDPOINT_WARNING = "endpoint-updater:endpointNamePatternEveryEndpoint"
+EVERY_ENDPOINT_MESSAGE = (
+    f"{config.ENDPOINT_NAME_PATTERN} is '*': the workflow may update every SageMaker endpoint of the account and "
+    f"region. Scope it to your endpoints, e.g. -c {config.ENDPOINT_NAME_PATTERN}='churn-*' (or in cdk.json).")
 
 
 class EndpointUpdaterStack(Stack):
@@ -24,6 +29,8 @@ class EndpointUpdaterStack(Stack):
         # Every synthesis of this stack is checked: an unacknowledged finding stops it.
         nag.enforce(self)
         deployment = deployment or DeploymentSettings.from_context(self)
+        if deployment.endpoint_name_pattern == "*":
+            Annotations.of(self).add_warning_v2(EVERY_ENDPOINT_WARNING, EVERY_ENDPOINT_MESSAGE)
 
         self.notifications = Notifications(self, "Notifications", subscribers=deployment.subscribers)
         self.workflow = EndpointUpdateWorkflow(
@@ -42,7 +49,7 @@ class EndpointUpdaterStack(Stack):
         )
         self.triggers = Triggers(
             self, "Triggers", start_function=self.workflow.functions["start_update"],
-            source=deployment.update_request_source,
+            source=deployment.update_request_source, principals=deployment.update_request_principals,
             model_package_deployments=deployment.model_package_deployments,
             dead_letters=self.workflow.undelivered_events,
         )
@@ -57,6 +64,8 @@ class EndpointUpdaterStack(Stack):
         CfnOutput(self, "StateMachineName", value=self.workflow.state_machine.state_machine_name)
         CfnOutput(self, names.TABLE_OUTPUT, value=self.workflow.table.table_name,
                   description="Locks, scaling snapshots and progress of updates, one record per update.")
+        CfnOutput(self, names.UPDATE_REQUEST_BUS_OUTPUT, value=self.triggers.request_bus.event_bus_name,
+                  description="Send \"Endpoint Update Requested\" events to this event bus.")
         CfnOutput(
             self,
             "NotificationTopicArn",

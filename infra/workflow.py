@@ -24,7 +24,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from endpoint_updater import names
-from infra import config, nag, settings
+from infra import config, nag, sdk_layer, settings
 from infra.permissions import (
     ANY_RESOURCE,
     LOGGING_ACTIONS,
@@ -238,7 +238,8 @@ def _task_function(
         architecture=settings.ARCHITECTURE,
         handler=task.handler,
         code=lambda_.Code.from_asset(str(settings.REPO_ROOT), exclude=asset_excludes(task.folder)),
-        layers=[powertools],
+        # The SDK layer last: a later layer's files win in /opt, should Powertools' ever carry an SDK.
+        layers=[powertools, sdk_layer.layer(scope)],
         role=role,
         memory_size=settings.MEMORY_MB,
         timeout=settings.TIMEOUT_BY_FOLDER.get(task.folder, settings.TIMEOUT),

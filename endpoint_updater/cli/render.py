@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from endpoint_updater.cli.workflow import Step
+from endpoint_updater.core.notification import requested_by
 
 STATUS_STYLES = {"SUCCEEDED": "bold green", "FAILED": "bold red", "TIMED_OUT": "bold red", "ABORTED": "bold yellow",
                  "RUNNING": "bold cyan"}
@@ -81,8 +82,19 @@ def plan(console: Console, plan: dict[str, Any]) -> None:
     diff, unchanged = config_diff(plan["CurrentConfig"], plan["NewConfig"])
     console.print(diff)
     console.print(f"{unchanged} other fields are copied unchanged (--json shows both configs in full).")
-    if plan.get("DeploymentConfig"):
+    if plan.get("NewConfigSources"):
+        console.print(sources_table(plan["NewConfigSources"]))
+    deployment = plan.get("DeploymentConfigSource")
+    if deployment:
+        console.print(deployment_line(deployment))
+    elif plan.get("DeploymentConfig"):
         console.print(f"UpdateEndpoint with DeploymentConfig: {json.dumps(plan['DeploymentConfig'])}")
+    if plan.get("UpdateEndpoint"):
+        flags = {k: v for k, v in plan["UpdateEndpoint"].items()
+                 if k not in ("EndpointName", "EndpointConfigName", "DeploymentConfig")}
+        console.print(f"UpdateEndpoint parameters: {json.dumps(flags)}")
+        for reason in plan.get("UpdateEndpointReasons") or []:
+            console.print(f"  {reason}")
     scaling = plan["ScalingToDeregisterAndRestore"]
     if scaling["Targets"]:
         table = Table(title="Scaling deregistered before the update, restored exactly after it (success or failure)",
@@ -108,6 +120,27 @@ def plan(console: Console, plan: dict[str, Any]) -> None:
         console.print("No capacity raise.")
 
 
+def sources_table(sources: list[dict[str, Any]]) -> Table:
+    """Where each property of each variant of the new config comes from."""
+    table = Table(title="New config, variant by variant: where each value comes from", title_justify="left")
+    for column in ("Variant", "Property", "Value", "From"):
+        table.add_column(column, overflow="fold")
+    for row in sources:
+        source = row["Source"] + (f" ({row['LiveField']})" if row.get("LiveField") else "")
+        style = {"request": "yellow", "live endpoint": "cyan"}.get(row["Source"], "")
+        table.add_row(row["VariantName"], row["Property"], Text(_show(row["Value"])), source, style=style)
+    return table
+
+
+def deployment_line(source: dict[str, Any]) -> str:
+    if source["Source"] == "none":
+        return "Deployment config: none (the endpoint has no LastDeploymentConfig; SageMaker's default applies)"
+    line = f"Deployment config: {source['Source']}: {json.dumps(source['DeploymentConfig'])}"
+    if source.get("Replaces"):
+        line += f" (replaces the endpoint's LastDeploymentConfig {json.dumps(source['Replaces'])})"
+    return line
+
+
 def status(console: Console, execution: dict[str, Any]) -> None:
     state = execution["status"]
     table = Table.grid(padding=(0, 2))
@@ -117,6 +150,9 @@ def status(console: Console, execution: dict[str, Any]) -> None:
     table.add_row("ARN", execution["executionArn"])
     table.add_row("Status", Text(state, style=STATUS_STYLES.get(state, "")))
     table.add_row("Started", execution["startDate"] or "")
+    requester = requested_by(execution.get("input"))
+    if requester:
+        table.add_row("Requested by", requester)
     if execution.get("stopDate"):
         table.add_row("Stopped", execution["stopDate"])
         elapsed = dt.datetime.fromisoformat(execution["stopDate"]) - dt.datetime.fromisoformat(execution["startDate"])

@@ -103,11 +103,72 @@ def raise_capacity(name: str, execution_arn: str, planned: list[dict[str, Any]])
     return raises
 
 
-def update(name: str, execution_arn: str, new_config: str, deployment: dict[str, Any] | None) -> dict[str, Any]:
-    """Step 6: UpdateEndpoint with the new config. A retry that finds the update already started is fine."""
+# "VariantProperty" API reference (botocore enum VariantPropertyType): which request field overrides which
+# retained live property. DataCaptureConfig is in the enum too but "not currently supported", and no request
+# field changes it.
+EXCLUDED_WHEN_REQUESTED = {"InitialInstanceCount": "DesiredInstanceCount", "InitialVariantWeight": "DesiredWeight"}
+
+
+def update_parameters(name: str, new_config: str, changes: list[dict[str, Any]], deployment: dict[str, Any] | None,
+                      last_deployment: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
+    """UpdateEndpoint's request for step 6, and why each Retain flag has its value.
+
+    Every live property the request does not change is kept, by AWS's own mechanisms ("UpdateEndpoint" API
+    reference): RetainAllVariantProperties keeps each variant's live DesiredWeight and DesiredInstanceCount
+    (without it, UpdateEndpoint resets them to the new config's InitialVariantWeight and InitialInstanceCount),
+    except the properties the request sets, named in ExcludeRetainedVariantProperties. RetainDeploymentConfig
+    (default false) reuses the endpoint's LastDeploymentConfig (blue/green traffic shifting, auto-rollback
+    alarms); a request's own DeploymentConfig replaces it.
+    """
     params: dict[str, Any] = {"EndpointName": name, "EndpointConfigName": new_config}
+    reasons = []
+    serverless = sorted(c["VariantName"] for c in changes if "ServerlessConfig" in c)
+    if serverless:
+        # The docs name no VariantPropertyType for a serverless config, and do not say whether Retain keeps a
+        # live one (UpdateEndpointWeightsAndCapacities can change it): with Retain the requested config might
+        # silently not apply. The new config carries every live weight, count and provisioned concurrency
+        # (endpoint_config.build), so without Retain nothing live is lost either.
+        params["RetainAllVariantProperties"] = False
+        reasons.append(f"RetainAllVariantProperties false: the request changes the ServerlessConfig of "
+                       f"{', '.join(serverless)}, which no VariantPropertyType can exclude; the new config carries "
+                       "every live weight, instance count and provisioned concurrency instead")
+    else:
+        params["RetainAllVariantProperties"] = True
+        excluded = sorted({EXCLUDED_WHEN_REQUESTED[field] for change in changes for field in change
+                           if field in EXCLUDED_WHEN_REQUESTED})
+        reasons.append("RetainAllVariantProperties true: each variant keeps its live DesiredWeight and "
+                       "DesiredInstanceCount" + (f", except {', '.join(excluded)}, which the request sets "
+                                                 "(every variant then takes it from the new config, which "
+                                                 "carries the live values of the others)" if excluded else ""))
+        if excluded:
+            params["ExcludeRetainedVariantProperties"] = [{"VariantPropertyType": p} for p in excluded]
     if deployment:
         params["DeploymentConfig"] = deployment
+        reasons.append("DeploymentConfig from the request" + (
+            ", replacing the endpoint's LastDeploymentConfig" if last_deployment else ""))
+    elif last_deployment:
+        params["RetainDeploymentConfig"] = True
+        reasons.append("RetainDeploymentConfig true: the endpoint's LastDeploymentConfig applies again")
+    else:
+        # The docs do not say what RetainDeploymentConfig does with no last configuration to reuse; not sending
+        # it leaves no doubt.
+        reasons.append("no DeploymentConfig: the endpoint has no LastDeploymentConfig and the request gives "
+                       "none, so SageMaker's default applies (blue/green, all at once)")
+    return params, reasons
+
+
+def update_request(name: str, new_config: str, changes: list[dict[str, Any]],
+                   deployment: dict[str, Any] | None) -> dict[str, Any]:
+    """UpdateEndpoint's request, for an execution whose plan does not carry it (planned by an earlier version
+    of the functions)."""
+    last = describe_endpoint(name).get("LastDeploymentConfig")
+    return update_parameters(name, new_config, changes, deployment, last)[0]
+
+
+def update(name: str, execution_arn: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Step 6: UpdateEndpoint with the new config, as the plan's `UpdateEndpoint` says. A retry that finds
+    the update already started is fine."""
+    new_config = params["EndpointConfigName"]
     store.ensure_holder(name, execution_arn, "the endpoint is not updated")
     try:
         client("sagemaker").update_endpoint(**params)

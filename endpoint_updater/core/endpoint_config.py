@@ -78,35 +78,90 @@ def check_changes(endpoint: str, config: dict[str, Any], changes: list[dict[str,
     return problems
 
 
+# Where a value of the new config comes from (the plan's NewConfigSources).
+FROM_REQUEST = "request"
+FROM_LIVE = "live endpoint"
+FROM_CONFIG = "current config"
+
+
 def build(current: dict[str, Any], description: dict[str, Any], changes: list[dict[str, Any]],
           name: str, tags: list[dict[str, str]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """CreateEndpointConfig's parameters, and the list of what differs from the current config.
+    """CreateEndpointConfig's parameters, and the list of what differs from the current config."""
+    params, applied, _ = build_with_sources(current, description, changes, name, tags)
+    return params, applied
 
-    Each instance-based variant starts at the endpoint's DesiredInstanceCount (which autoscaling may have
-    moved away from the config's InitialInstanceCount); serverless ones keep their provisioned concurrency.
+
+def build_with_sources(current: dict[str, Any], description: dict[str, Any], changes: list[dict[str, Any]],
+                       name: str, tags: list[dict[str, str]]
+                       ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """CreateEndpointConfig's parameters, what differs from the current config, and where each variant
+    property of the new config comes from.
+
+    Each variant starts from what the endpoint runs now, not from what its config says: the live
+    DesiredInstanceCount (autoscaling, or the capacity raise, moved it), the live DesiredWeight (an
+    UpdateEndpointWeightsAndCapacities call moved it) and, for serverless variants, the live provisioned
+    concurrency. UpdateEndpoint sends RetainAllVariantProperties too, but ExcludeRetainedVariantProperties is
+    endpoint-wide: once a request sets one variant's weight, every variant takes its weight from this config
+    ("VariantProperty" API reference), so every variant must carry its live one.
     """
     params = {k: copy.deepcopy(v) for k, v in current.items() if k not in OUTPUT_ONLY}
     desired = {v["VariantName"]: v for v in variants(description)}
+    described = {v["VariantName"]: v for key in VARIANT_LISTS for v in description.get(key) or []}
     requested = {change["VariantName"]: change for change in changes}
     applied: list[dict[str, Any]] = []
+    sources: list[dict[str, Any]] = []
     for key in VARIANT_LISTS:
         for variant in params.get(key) or []:
-            before = dict(variant)
-            live = desired.get(variant["VariantName"], {})
+            before = copy.deepcopy(variant)
+            variant_name = variant["VariantName"]
+            live = desired.get(variant_name, {})
+            # "ProductionVariantSummary": DesiredWeight is what UpdateEndpointWeightsAndCapacities asked for.
+            weight = described.get(variant_name, {}).get("DesiredWeight",
+                                                         described.get(variant_name, {}).get("CurrentWeight"))
+            live_sources: dict[str, str] = {}
             if "InitialInstanceCount" in variant and "DesiredInstanceCount" in live:
                 variant["InitialInstanceCount"] = live["DesiredInstanceCount"]
+                live_sources["InitialInstanceCount"] = "DesiredInstanceCount"
+            if weight is not None:
+                variant["InitialVariantWeight"] = weight
+                live_sources["InitialVariantWeight"] = "DesiredWeight"
             if "ServerlessConfig" in variant and "DesiredProvisionedConcurrency" in live:
                 variant["ServerlessConfig"]["ProvisionedConcurrency"] = live["DesiredProvisionedConcurrency"]
-            variant.update({k: v for k, v in requested.get(variant["VariantName"], {}).items()
-                            if k != "VariantName"})
-            applied.extend({"VariantName": variant["VariantName"], "Field": field,
+                live_sources["ServerlessConfig.ProvisionedConcurrency"] = \
+                    "DesiredServerlessConfig.ProvisionedConcurrency"
+            change = {k: v for k, v in requested.get(variant_name, {}).items() if k != "VariantName"}
+            variant.update(copy.deepcopy(change))
+            applied.extend({"VariantName": variant_name, "Field": field,
                             "From": before.get(field), "To": variant.get(field)}
                            for field in sorted(set(before) | set(variant)) if before.get(field) != variant.get(field))
+            sources.extend(_sources(variant, change, live_sources))
     params["EndpointConfigName"] = name
     kept_tags = [tag for tag in tags if not tag["Key"].startswith(RESERVED_TAG_PREFIX)]
     if kept_tags:
         params["Tags"] = kept_tags
-    return params, applied
+    return params, applied, sources
+
+
+def _sources(variant: dict[str, Any], change: dict[str, Any], live: dict[str, str]) -> list[dict[str, Any]]:
+    """One row per property of a new variant: its value, and whether the request, the live endpoint or the
+    current config gave it."""
+    rows = []
+    for field in sorted(set(variant) - {"VariantName"}):
+        value = variant[field]
+        if field in change:
+            rows.append({"Property": field, "Value": value, "Source": FROM_REQUEST})
+        elif field in live:
+            rows.append({"Property": field, "Value": value, "Source": FROM_LIVE, "LiveField": live[field]})
+        elif field == "ServerlessConfig" and isinstance(value, dict):
+            for key in sorted(value):
+                path = f"{field}.{key}"
+                row = {"Property": path, "Value": value[key], "Source": FROM_LIVE if path in live else FROM_CONFIG}
+                if path in live:
+                    row["LiveField"] = live[path]
+                rows.append(row)
+        else:
+            rows.append({"Property": field, "Value": value, "Source": FROM_CONFIG})
+    return [{"VariantName": variant["VariantName"], **row} for row in rows]
 
 
 def create(params: dict[str, Any]) -> None:

@@ -104,5 +104,10 @@ class LockLost(UpdaterError):
     """The endpoint's lock was taken back from this execution (it was stopped); it must change nothing more."""
 
 
+class ExecutionNameConflict(UpdaterError):
+    """A triggering event's execution name is taken by an execution with another input: not a duplicate of the
+    event, so the update it asks for was not started."""
+
+
 class ModelConflict(UpdaterError):
     """A model with the name the workflow gives a package's model exists and is made from something else."""

@@ -14,7 +14,7 @@ from endpoint_updater.core import store
 from endpoint_updater.core.aws import client
 from endpoint_updater.core.errors import UpdateRecordNotFound, cause_message
 from endpoint_updater.core.request import endpoint_named_in
-from endpoint_updater.names import TOPIC_ENV
+from endpoint_updater.names import REQUESTED_BY, REQUESTER, TOPIC_ENV
 
 SUBJECT_LIMIT = 100  # SNS Publish: at most 100 characters
 REASON_LIMIT = 1500
@@ -35,7 +35,11 @@ def compose(detail: dict[str, Any], region: str) -> tuple[str, str]:
     output = _json_object(detail.get("output"))
     old = output.get("PreviousConfigName") or record.get("PreviousConfigName") or "?"
     new = output.get("NewConfigName") or record.get("NewConfigName") or "?"
-    lines = [f"Endpoint: {endpoint}", f"Config: {old} -> {new}", f"Outcome: update {OUTCOMES.get(status, status)}"]
+    lines = [f"Endpoint: {endpoint}"]
+    requester = requested_by(detail.get("input"))
+    if requester:
+        lines.append(f"Requested by: {requester}")
+    lines += [f"Config: {old} -> {new}", f"Outcome: update {OUTCOMES.get(status, status)}"]
     if status != "SUCCEEDED":
         error = detail.get("error") or status
         lines.append(f"Reason: {error}: {_reason(detail)}")
@@ -48,6 +52,21 @@ def compose(detail: dict[str, Any], region: str) -> tuple[str, str]:
     lines.append(f"Execution: {console_link(arn, region)}")
     subject = f"endpoint-updater: {endpoint} update {OUTCOMES.get(status, status)}"
     return subject[:SUBJECT_LIMIT], "\n".join(lines)
+
+
+def requested_by(raw_input: Any) -> str | None:
+    """Who asked for the update, from the execution input's Requester (its JSON text, or parsed; None when it
+    has none): what the sender wrote, then the account and source EventBridge delivered the event with."""
+    parsed = _json_object(raw_input) if isinstance(raw_input, str) else raw_input
+    requester = parsed.get(REQUESTER) if isinstance(parsed, dict) else None
+    if not isinstance(requester, dict):
+        return None
+    facts = [f"{label} {requester[key]}" for key, label in (("Account", "account"), ("Source", "source"),
+                                                             ("EventId", "event")) if requester.get(key)]
+    asked = requester.get(REQUESTED_BY)
+    if asked:
+        return f"{asked} ({', '.join(facts)})" if facts else str(asked)
+    return ", ".join(facts) or None
 
 
 def console_link(execution_arn: str, region: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from endpoint_updater.core import endpoint_config, model_package, scaling
 from endpoint_updater.core.aws import jsonable
-from endpoint_updater.core.endpoint import IN_SERVICE, describe_endpoint, variants
+from endpoint_updater.core.endpoint import IN_SERVICE, describe_endpoint, update_parameters, variants
 from endpoint_updater.core.errors import EndpointNotFound, EndpointNotInService, InvalidInput
 from endpoint_updater.core.request import Request
 
@@ -86,8 +86,14 @@ def build(request: Request, found: Survey, new_config_name: str) -> dict[str, An
     for variant in (v for key in endpoint_config.VARIANT_LISTS for v in after_raise.get(key) or []):
         if variant["VariantName"] in counts:
             variant["DesiredInstanceCount"] = counts[variant["VariantName"]]
-    new_config, changes = endpoint_config.build(found.config, after_raise, request.VariantChanges,
-                                                new_config_name, found.tags)
+    new_config, changes, sources = endpoint_config.build_with_sources(
+        found.config, after_raise, request.VariantChanges, new_config_name, found.tags)
+    for row in sources:
+        if row["VariantName"] in counts and row["Property"] == "InitialInstanceCount":
+            row["LiveField"] = "DesiredInstanceCount after the capacity raise"
+    last_deployment = found.description.get("LastDeploymentConfig")
+    update_endpoint, reasons = update_parameters(request.EndpointName, new_config_name, request.VariantChanges,
+                                                 request.DeploymentConfig, last_deployment)
     current_config = {k: v for k, v in found.config.items() if k not in endpoint_config.OUTPUT_ONLY}
     current_config["EndpointConfigName"] = found.config["EndpointConfigName"]
     kept_tags = [t for t in found.tags if not t["Key"].startswith(endpoint_config.RESERVED_TAG_PREFIX)]
@@ -107,7 +113,24 @@ def build(request: Request, found: Survey, new_config_name: str) -> dict[str, An
         "CapacityRaise": raises,
         "ScalingToDeregisterAndRestore": _scaling_summary(found.snapshot),
         "Refusal": None,
+        # Where each property of each variant of NewConfig comes from: the request, the live endpoint, or
+        # the current config.
+        "NewConfigSources": jsonable(sources),
+        "DeploymentConfigSource": _deployment_source(request.DeploymentConfig, last_deployment),
+        # The exact UpdateEndpoint request step 6 sends, and why each Retain flag has its value.
+        "UpdateEndpoint": jsonable(update_endpoint),
+        "UpdateEndpointReasons": reasons,
     }
+
+
+def _deployment_source(requested: dict[str, Any] | None, last: dict[str, Any] | None) -> dict[str, Any]:
+    """The deployment config the update runs with: the request's, the endpoint's LastDeploymentConfig
+    (retained), or none (SageMaker's default)."""
+    if requested:
+        return {"Source": "request", "DeploymentConfig": requested, "Replaces": jsonable(last)}
+    if last:
+        return {"Source": "retained LastDeploymentConfig", "DeploymentConfig": jsonable(last)}
+    return {"Source": "none", "DeploymentConfig": None}
 
 
 def refused(request: Request, error: Exception) -> dict[str, Any]:
@@ -116,7 +139,9 @@ def refused(request: Request, error: Exception) -> dict[str, Any]:
             "DryRun": request.DryRun, "EndpointName": request.EndpointName,
             "CurrentConfig": None, "NewConfig": None, "Changes": [], "DeploymentConfig": request.DeploymentConfig,
             "CapacityRaise": [], "ScalingToDeregisterAndRestore": None,
-            "Refusal": {"Error": type(error).__name__, "Cause": str(error)}}
+            "Refusal": {"Error": type(error).__name__, "Cause": str(error)},
+            "NewConfigSources": [], "DeploymentConfigSource": None, "UpdateEndpoint": None,
+            "UpdateEndpointReasons": []}
 
 
 def dry_run(request: Request, new_config_name: str) -> dict[str, Any]:

@@ -54,6 +54,7 @@ class Request:
     TimeoutSeconds: int = DEFAULT_TIMEOUT_SECONDS
     DryRun: bool = False
     ModelPackage: dict[str, str] | None = None
+    Requester: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -176,7 +177,31 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
     if not isinstance(dry_run, bool):
         problems.append(f"DryRun: {dry_run!r} is not allowed; give true (plan only, change nothing) or false")
 
+    requester = raw.get("Requester")
+    _check_requester(problems, requester)
+
     if problems or not isinstance(name, str):
         raise InvalidInput("invalid input: " + "; ".join(problems))
     return Request(EndpointName=name, VariantChanges=changes, CapacityIncrease=increase,
-                   DeploymentConfig=deployment, DryRun=dry_run, ModelPackage=package, **numbers)
+                   DeploymentConfig=deployment, DryRun=dry_run, ModelPackage=package, Requester=requester,
+                   **numbers)
+
+
+def _check_requester(problems: list[str], requester: Any) -> None:
+    """Requester's shape, from the schema: an object of short strings, Account an account id."""
+    if requester is None:
+        return
+    spec = PROPERTIES["Requester"]["properties"]
+    if not isinstance(requester, dict):
+        problems.append(f"Requester: must be an object with {', '.join(spec)} (all optional)")
+        return
+    for key in sorted(set(requester) - set(spec)):
+        problems.append(f"Requester.{key}: unknown field; allowed: {', '.join(spec)}")
+    for key, value in requester.items():
+        if key not in spec:
+            continue
+        low, high = spec[key].get("minLength", 1), spec[key].get("maxLength", 256)
+        pattern = spec[key].get("pattern")
+        if not isinstance(value, str) or not low <= len(value) <= high or (pattern and not re.match(pattern, value)):
+            problems.append(f"Requester.{key}: {value!r} is not allowed; {spec[key]['description']}"
+                            + (f" ({low} to {high} characters)" if not pattern else " (12 digits)"))

@@ -7,7 +7,10 @@ deploys, rendered with the same placeholders (`statemachine.render`).
 
 What EventBridge does around the workflow is emulated too: when an execution ends ABORTED, TIMED_OUT or
 FAILED, `wait` delivers the "Step Functions Execution Status Change" event to the recovery function, as
-the stack's rule would; `deliver` hands any event to a function the stack's rules target.
+the stack's rule would; `deliver` hands any event to a function the stack's rules target; `put_events`
+sends events through moto's EventBridge, on the default bus or the request bus, with the stack's trigger
+rules and their patterns (endpoint_updater.names), so only what the stack's rules match reaches the start
+function.
 
 Time is emulated (`offline.virtual_clock`): Wait states and Retry intervals take no real time while the
 caller waits for the workflow (`wait`, `wait_for_state`, `sleep`), and everything that reads time in the
@@ -48,6 +51,21 @@ FUNCTION_PREFIX = "endpoint-updater-"
 # The environment of every function, as the stack sets it (quieter logs, fewer SDK attempts so that the
 # state machine's Retry is exercised).
 UPDATES_TABLE_NAME = "endpoint-updater-updates"
+REQUEST_BUS_NAME = "endpoint-updater-requests"
+# moto's EventBridge has no Lambda target ("put_events": log groups, archives, SQS, other buses): the trigger
+# rules send to this queue, and `put_events` hands what arrives there to the start function, as a Lambda
+# target would.
+TRIGGER_QUEUE_NAME = "endpoint-updater-trigger-deliveries"
+# A target without an input transformer gets the whole event (EventBridge User Guide, "Amazon EventBridge
+# events": version, id, detail-type, source, account, time, region, resources, detail). moto's default target
+# input leaves out `account`, which the start function records: this transformer gives every field back.
+_EVENT_FIELDS = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+WHOLE_EVENT = {
+    "InputPathsMap": {field.replace("-", ""): f"$.{field}" for field in _EVENT_FIELDS},
+    "InputTemplate": "{" + ", ".join(f'"{field}": ' + (f"<{field.replace('-', '')}>" if field in ("resources", "detail")
+                                                       else f'"<{field.replace("-", "")}>"')
+                                     for field in _EVENT_FIELDS) + "}",
+}
 FUNCTION_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME": names.SERVICE_NAME, "POWERTOOLS_LOG_LEVEL": "ERROR",
                         "AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "2",
                         names.TABLE_ENV: UPDATES_TABLE_NAME, names.RETENTION_ENV: "30",
@@ -128,12 +146,16 @@ class LocalRunner:
 
     def __init__(self, region: str = "us-east-1",
                  model_package_deployments: dict[str, dict[str, Any]] | None = None,
-                 real_time: bool = False) -> None:
+                 real_time: bool = False, update_request_source: str = names.DEFAULT_UPDATE_REQUEST_SOURCE) -> None:
         """`real_time`: Wait states and Retry intervals take their real time (the demo, for a person to
         follow); by default they take none while the caller waits."""
         self.region = region
         self.clock = VirtualClock(moto_seam.running_executions, jumps=not real_time)
         self.model_package_deployments = model_package_deployments or {}
+        self.update_request_source = update_request_source
+        self.request_bus = ""
+        """The ARN of the bus update requests are sent to (the stack's UpdateRequestBusName output)."""
+        self._trigger_queue = ""
         self.notifications: list[dict[str, Any]] = []
         """What the notification function published, in order: its answers (Subject) and the messages."""
         self.functions: dict[str, TaskFunction] = {}
@@ -215,6 +237,44 @@ class LocalRunner:
             name=STATE_MACHINE_NAME, definition=definition, roleArn=role)["stateMachineArn"]
         # Set before any execution thread runs; the start function reads it.
         self._stack.enter_context(environment({names.STATE_MACHINE_ENV: self.state_machine_arn}))
+        self._deploy_triggers(boto3.client("sts", region_name=self.region).get_caller_identity()["Account"])
+
+    def _deploy_triggers(self, account: str) -> None:
+        """The stack's trigger rules (infra/triggers.py), with the same patterns: update requests on the request
+        bus from this account, approvals of the configured groups on the default bus."""
+        events = self._client("events")
+        queue = self._client("sqs").create_queue(QueueName=TRIGGER_QUEUE_NAME)["QueueUrl"]
+        self._trigger_queue = queue
+        queue_arn = f"arn:aws:sqs:{self.region}:{account}:{TRIGGER_QUEUE_NAME}"
+        self.request_bus = events.create_event_bus(Name=REQUEST_BUS_NAME)["EventBusArn"]
+        rules: list[tuple[str, str, dict[str, Any]]] = [
+            ("UpdateRequested", REQUEST_BUS_NAME,
+             names.update_request_pattern(self.update_request_source, [account]))]
+        if self.model_package_deployments:
+            rules.append(("ModelPackageApproved", "default",
+                          names.package_approval_pattern(sorted(self.model_package_deployments), account)))
+        for rule, bus, pattern in rules:
+            events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(pattern))
+            events.put_targets(Rule=rule, EventBusName=bus, Targets=[
+                {"Id": "StartUpdate", "Arn": queue_arn, "InputTransformer": WHOLE_EVENT}])
+
+    def put_events(self, entries: list[dict[str, Any]]) -> list[Any]:
+        """PutEvents, then what the start function answered to each event the trigger rules matched, in order
+        (raises `FunctionError` when it raised). An entry's EventBusName is `request_bus` or, when absent, the
+        default bus."""
+        answer = self._client("events").put_events(Entries=entries)
+        if answer.get("FailedEntryCount"):
+            raise ValueError(f"PutEvents refused entries: {answer['Entries']}")
+        sqs = self._client("sqs")
+        matched: list[dict[str, Any]] = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=self._trigger_queue, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                break
+            for message in messages:
+                matched.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self._trigger_queue, ReceiptHandle=message["ReceiptHandle"])
+        return [self.deliver("start_update", event) for event in matched]
 
     @property
     def sfn(self) -> Any:

@@ -1,4 +1,5 @@
-"""Step 6: UpdateEndpoint with the new config. A retry that finds the update already started is fine."""
+"""Step 6: UpdateEndpoint with the new config, keeping every live property the request does not change (the
+plan's `UpdateEndpoint`). A retry that finds the update already started is fine."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from endpoint_updater.core.observability import task_handler
 
 
 def update_endpoint(event: dict[str, Any]) -> dict[str, Any]:
-    return endpoint.update(event["Request"]["EndpointName"], event["ExecutionId"], event["NewConfigName"],
-                           event["Request"].get("DeploymentConfig"))
+    request = event["Request"]
+    name = request["EndpointName"]
+    params = event["Plan"].get("UpdateEndpoint") or endpoint.update_request(
+        name, event["NewConfigName"], request["VariantChanges"], request.get("DeploymentConfig"))
+    return endpoint.update(name, event["ExecutionId"], params)
 
 
 handler = task_handler(update_endpoint)

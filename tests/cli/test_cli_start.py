@@ -162,3 +162,16 @@ def test_start_without_wait_prints_the_execution(emulator: LocalRunner) -> None:
     assert arn.startswith("arn:aws:states:") and ":execution:endpoint-updater:churn-prod-" in arn
     assert emulator.wait(arn).status == "SUCCEEDED"
     assert json.loads(invoke("status", "--local", "--json", arn).stdout)["status"] == "SUCCEEDED"
+
+
+def test_status_says_who_asked_for_an_update_requested_by_an_event(emulator: LocalRunner) -> None:
+    # Given an update requested by an event on the request bus, whose sender said who asked
+    (answer,) = emulator.put_events([{
+        "EventBusName": emulator.request_bus, "Source": "endpoint-updater", "DetailType": "Endpoint Update Requested",
+        "Detail": json.dumps({"EndpointName": ENDPOINT, "DryRun": True, "RequestedBy": "alice@example.com"})}])
+    emulator.wait(answer["ExecutionArn"])
+    # When its status is shown
+    text = invoke("status", "--local", answer["ExecutionArn"])
+    # Then it names who asked, with the account the event came from
+    assert text.code == 0, text.stderr
+    assert "Requested by" in text.stdout and "alice@example.com (account 123456789012, source" in text.stdout

@@ -170,3 +170,15 @@ def test_the_role_of_each_function_eventbridge_invokes_may_send_to_its_on_failur
                             "Resource": {"Fn::GetAtt": [queue_id, "Arn"]}}], function_id
         else:
             assert sqs == [], function_id
+
+
+def test_a_trigger_name_taken_by_another_input_alarms(template: Template) -> None:
+    # Given the alarms on the workflow's own metrics
+    alarms = [a["Properties"] for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+              if a["Properties"]["Namespace"] == "EndpointUpdater"]
+    # Then one watches the conflicts the start function counts, as its metrics are published
+    (alarm,) = [a for a in alarms if a["MetricName"] == "TriggerNameConflicts"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "endpoint-updater"}]
+    assert alarm["Statistic"] == "Sum"
+    assert "started that name first" in alarm["AlarmDescription"]
+    _fires_on_the_first_in_five_minutes_to_the_topic(alarm, template)

@@ -12,6 +12,7 @@ import pytest
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from infra import nag, settings
+from infra.stack import EVERY_ENDPOINT_WARNING
 
 SETTINGS_PAGE = settings.REPO_ROOT / "docs" / "settings-and-permissions.md"
 
@@ -38,8 +39,10 @@ def test_the_stack_has_no_unacknowledged_finding(stack: Any, cloud_assembly: Pat
     # When the pack is also run directly on the same construct tree
     direct = pack(stack.node.root).validate_scope(stack.node.root)
 
-    # Then neither finds anything left unacknowledged, errors and warnings alike
-    assert report["pluginReports"] == []
+    # Then neither finds anything left unacknowledged, errors and warnings alike (the stack's own warning that
+    # endpointNamePattern "*" reaches every endpoint is meant to be seen at each synthesis)
+    assert [violation["ruleName"] for plugin in report["pluginReports"] for violation in plugin["violations"]
+            if violation["ruleName"] != f"Annotation::{EVERY_ENDPOINT_WARNING}"] == []
     assert [violation.rule_name for violation in direct.violations] == []
     assert direct.success is True
 
@@ -62,8 +65,10 @@ def test_a_stack_with_subscribers_and_package_deployments_has_no_unacknowledged_
     # When the app is synthesized, with both packs as validation plugins
     app.synth()
 
-    # Then it succeeds, with nothing left unacknowledged
-    assert json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"] == []
+    # Then it succeeds, with nothing left unacknowledged (the warning about endpointNamePattern "*" aside)
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    assert [violation["ruleName"] for plugin in report["pluginReports"] for violation in plugin["violations"]
+            if violation["ruleName"] != f"Annotation::{EVERY_ENDPOINT_WARNING}"] == []
 
 
 def test_every_acknowledgement_gives_a_reason_and_names_one_rule(stack: Any) -> None:

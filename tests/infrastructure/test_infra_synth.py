@@ -82,9 +82,11 @@ def test_app_targets_the_cli_environment_when_given(cli_synthesis: tuple[dict[st
     # When its manifest and functions are read
     layers = {
         layer for _, function in functions_by_folder(template).values() for layer in function["Properties"]["Layers"]
+        if isinstance(layer, str)
     }
 
-    # Then the stack is bound to that account and region, and the layer ARN names the region
+    # Then the stack is bound to that account and region, and the public layer's ARN names the region (the
+    # SDK layer is the stack's own, a reference)
     assert manifest["artifacts"][settings.STACK_ID]["environment"] == f"aws://{ACCOUNT}/{REGION}"
     version = settings.context_defaults()["powertoolsLayerVersion"]
     assert layers == {
@@ -153,12 +155,17 @@ def test_no_asset_needs_docker_or_bundling(template: Template, cloud_assembly: P
     ]
 
     # When they are inspected
-    # Then there is no container image, every code asset is a zip of a staged directory (not the output of a
-    # command), and none was bundled
+    # Then there is no container image, every function's code asset is a zip of a staged directory (not the
+    # output of a command), the SDK layer is the one zip built at synth (infra/sdk_layer.py), and none was bundled
     assert not assets.get("dockerImages")
-    assert len(code_assets) == 11
-    assert all(source == {"path": source["path"], "packaging": "zip"} for source in code_assets)
-    assert len(asset_metadata) == 11
+    assert len(code_assets) == 12
+    directories = [source for source in code_assets if source["packaging"] == "zip"]
+    assert len(directories) == 11
+    assert all(source == {"path": source["path"], "packaging": "zip"} for source in directories)
+    assert [source for source in code_assets if source not in directories] == [
+        {"path": next(source["path"] for source in code_assets if source["path"].endswith(".zip")),
+         "packaging": "file"}]
+    assert len(asset_metadata) == 12
     assert all(metadata["aws:asset:is-bundled"] is False for metadata in asset_metadata)
 
 

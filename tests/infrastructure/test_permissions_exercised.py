@@ -33,7 +33,7 @@ def calls() -> Iterator[dict[str, set[str]]]:
     """Every (function, action) seen over a successful update with a capacity raise and a throttled
     UpdateEndpoint, a rolled-back update, an update refused because another holds the endpoint, a stopped
     update recovered by the status-change rule, an update requested by an event, and an approved model package
-    deployed; every ended execution is notified."""
+    deployed (and delivered again); every ended execution is notified."""
     by_function: dict[str, set[str]] = defaultdict(set)
     deployments = {"churn-models": {"EndpointName": "churn-prod", "VariantName": "AllTraffic",
                                     "PollIntervalSeconds": 1}}
@@ -65,6 +65,8 @@ def calls() -> Iterator[dict[str, set[str]]]:
         assert runner.wait(started["ExecutionArn"]).status == "SUCCEEDED"
         approval = package_state_change_event(approved_model_package("churn-models"))
         assert runner.wait(runner.deliver("start_update", approval)["ExecutionArn"]).status == "SUCCEEDED"
+        # A second delivery finds the name taken and compares the inputs.
+        assert runner.deliver("start_update", approval)["Started"] is False
         for folder, call in runner.calls:
             service, operation = call.split(":")
             action = f"{IAM_PREFIX[service]}:{operation}"

@@ -315,6 +315,114 @@ def test_the_deployment_config_is_accepted_and_reported(sm: Any) -> None:
     assert settled(sm)["LastDeploymentConfig"] == deployment
 
 
+def moved_live(sm: Any, **changes: dict[str, Any]) -> None:
+    emulation.configure_capacity_change(ENDPOINT, seconds=0)
+    sm.update_endpoint_weights_and_capacities(
+        EndpointName=ENDPOINT, DesiredWeightsAndCapacities=[{"VariantName": n, **c} for n, c in changes.items()])
+
+
+def test_without_retain_the_new_configs_weight_and_count_replace_the_live_ones(sm: Any) -> None:
+    # Given a variant moved live to weight 0.2 and 4 instances
+    create_endpoint(ENDPOINT, (VariantSpec(count=2, weight=0.7),))
+    moved_live(sm, AllTraffic={"DesiredWeight": 0.2, "DesiredInstanceCount": 4})
+    new = new_config(sm, "churn-prod-config-2", variant(count=1))
+    emulation.configure_update(ENDPOINT, seconds=FAST)
+    # When the endpoint is updated without RetainAllVariantProperties (its default is false)
+    sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=new)
+    # Then the new config's InitialVariantWeight and InitialInstanceCount apply
+    after = settled(sm)["ProductionVariants"][0]
+    assert (after["DesiredWeight"], after["DesiredInstanceCount"]) == (1.0, 1)
+
+
+def test_retain_keeps_live_weights_of_every_variant_unless_excluded(sm: Any) -> None:
+    # Given two variants moved live
+    create_endpoint(ENDPOINT, (VariantSpec(), VariantSpec(name="Canary", count=1)))
+    moved_live(sm, AllTraffic={"DesiredWeight": 0.9}, Canary={"DesiredWeight": 0.1, "DesiredInstanceCount": 3})
+    new = new_config(sm, "churn-prod-config-2", variant(count=1), variant(name="Canary", count=1))
+    emulation.configure_update(ENDPOINT, seconds=FAST)
+    # When updated with Retain, excluding only the instance count
+    sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=new, RetainAllVariantProperties=True,
+                       ExcludeRetainedVariantProperties=[{"VariantPropertyType": "DesiredInstanceCount"}])
+    # Then the weights are the live ones and the counts the new config's
+    after = {v["VariantName"]: v for v in settled(sm)["ProductionVariants"]}
+    assert {n: (v["DesiredWeight"], v["DesiredInstanceCount"]) for n, v in after.items()} == {
+        "AllTraffic": (0.9, 1), "Canary": (0.1, 1)}
+
+
+def test_retain_keeps_shadow_variant_weights_and_the_endpoints_data_capture(sm: Any) -> None:
+    # Given an endpoint with a shadow variant at weight 0.5 and data capture sampling 20%
+    with_model(sm, "churn-v7")
+    capture = {"EnableCapture": True, "InitialSamplingPercentage": 20, "DestinationS3Uri": "s3://capture/",
+               "CaptureOptions": [{"CaptureMode": "Input"}]}
+    new_config(sm, "with-shadow", variant(model="churn-v7"), DataCaptureConfig=capture,
+               ShadowProductionVariants=[variant(name="Shadow", model="churn-v7", count=1, InitialVariantWeight=0.5)])
+    sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="with-shadow")
+    other = {**capture, "InitialSamplingPercentage": 50}
+    shadow = variant(name="Shadow", model="churn-v7", count=1, InitialVariantWeight=1.0)
+    retained = new_config(sm, "retained", variant(model="churn-v7"), DataCaptureConfig=other,
+                          ShadowProductionVariants=[shadow])
+    replaced = new_config(sm, "replaced", variant(model="churn-v7"), DataCaptureConfig=other,
+                          ShadowProductionVariants=[shadow])
+    emulation.configure_update(ENDPOINT, seconds=FAST)
+    # When updated with Retain, then without
+    sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=retained, RetainAllVariantProperties=True)
+    with_retain = settled(sm)
+    sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=replaced)
+    without = settled(sm)
+    # Then Retain kept the shadow's weight and the sampling; without it, the new config's apply
+    assert with_retain["ShadowProductionVariants"][0]["DesiredWeight"] == 0.5
+    assert with_retain["DataCaptureConfig"]["CurrentSamplingPercentage"] == 20
+    assert without["ShadowProductionVariants"][0]["DesiredWeight"] == 1.0
+    assert without["DataCaptureConfig"]["CurrentSamplingPercentage"] == 50
+
+
+def test_an_update_with_neither_deployment_config_nor_retain_leaves_no_last_deployment_config(sm: Any) -> None:
+    create_endpoint(ENDPOINT)
+    deployment = {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE",
+                                                                            "WaitIntervalInSeconds": 0}}}
+    new = new_config(sm, "churn-prod-config-2", variant(model="churn-v7"))
+    third = new_config(sm, "churn-prod-config-3", variant(model="churn-v8"))
+    emulation.configure_update(ENDPOINT, seconds=FAST)
+    sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=new, DeploymentConfig=deployment)
+    assert settled(sm)["LastDeploymentConfig"] == deployment
+
+    sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=third)
+
+    assert "LastDeploymentConfig" not in settled(sm)
+
+
+def test_an_auto_rollback_alarm_in_alarm_rolls_the_update_back(sm: Any, cw: Any) -> None:
+    # Given an endpoint whose last deployment config has an auto-rollback alarm, now in ALARM
+    create_endpoint(ENDPOINT)
+    cw.put_metric_alarm(AlarmName="churn-prod-errors", Namespace="AWS/SageMaker", MetricName="Invocation5XXErrors",
+                        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    deployment = {"AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "churn-prod-errors"}]}}
+    new = new_config(sm, "churn-prod-config-2", variant(model="churn-v7"))
+    third = new_config(sm, "churn-prod-config-3", variant(model="churn-v8"))
+    emulation.configure_update(ENDPOINT, seconds=FAST)
+    sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=new, DeploymentConfig=deployment)
+    assert settled(sm)["EndpointConfigName"] == new
+    cw.set_alarm_state(AlarmName="churn-prod-errors", StateValue="ALARM", StateReason="errors")
+    # When the next update retains that deployment config
+    sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=third, RetainDeploymentConfig=True)
+    after = settled(sm)
+    # Then it is rolled back: InService on the previous config, with the alarm in the FailureReason
+    assert (after["EndpointStatus"], after["EndpointConfigName"]) == ("InService", new)
+    assert "churn-prod-errors" in after["FailureReason"]
+
+
+def test_update_requests_are_recorded_as_sent(sm: Any) -> None:
+    create_endpoint(ENDPOINT)
+    new = new_config(sm, "churn-prod-config-2", variant(model="churn-v7"))
+    emulation.configure_update(ENDPOINT, seconds=FAST)
+    sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName=new, RetainAllVariantProperties=True)
+    assert emulation.update_requests(ENDPOINT) == [
+        {"EndpointName": ENDPOINT, "EndpointConfigName": new, "RetainAllVariantProperties": True}]
+    emulation.reset()
+    assert emulation.update_requests(ENDPOINT) == []
+
+
 # ---------------------------------------------------------------------------------------------------------
 # SageMaker DescribeEndpoint variants, UpdateEndpointWeightsAndCapacities, set_endpoint_status
 # ---------------------------------------------------------------------------------------------------------

@@ -218,6 +218,21 @@ def test_update_refused_by_sagemaker_is_a_permanent_error(scaled: dict[str, Any]
         call("update_endpoint", state)  # its config was never created
 
 
+def test_update_sends_the_plans_request_and_rebuilds_it_for_an_older_plan(scaled: dict[str, Any]) -> None:
+    # Given a validated update setting the canary's weight
+    emulation.configure_update(ENDPOINT, seconds=5)
+    state = validated({"VariantChanges": [{"VariantName": "Canary", "InitialVariantWeight": 0.5}]})
+    call("create_endpoint_config", state)
+    planned = state["Plan"]["UpdateEndpoint"]
+    # When the update starts from a plan made before the plan carried UpdateEndpoint's request
+    del state["Plan"]["UpdateEndpoint"]
+    call("update_endpoint", state)
+    # Then the same request is sent
+    assert emulation.update_requests(ENDPOINT) == [planned]
+    assert planned["RetainAllVariantProperties"] is True
+    assert planned["ExcludeRetainedVariantProperties"] == [{"VariantPropertyType": "DesiredWeight"}]
+
+
 # -- restore_scaling -------------------------------------------------------------------------------------
 
 def test_restore_puts_everything_back_and_a_second_run_changes_nothing(scaled: dict[str, Any]) -> None:

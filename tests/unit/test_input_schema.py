@@ -56,6 +56,10 @@ BAD_INPUTS: dict[str, Any] = {
     "initial poll delay above range": {"EndpointName": "e", "InitialPollDelaySeconds": 3601},
     "dry run a string": {"EndpointName": "e", "DryRun": "yes"},
     "dry run a number": {"EndpointName": "e", "DryRun": 1},
+    "requester not an object": {"EndpointName": "e", "Requester": "alice"},
+    "requester account not an id": {"EndpointName": "e", "Requester": {"Account": "1234"}},
+    "requester unknown field": {"EndpointName": "e", "Requester": {"Role": "admin"}},
+    "requested by empty": {"EndpointName": "e", "Requester": {"RequestedBy": ""}},
 }
 
 GOOD_INPUTS: dict[str, Any] = {
@@ -63,6 +67,8 @@ GOOD_INPUTS: dict[str, Any] = {
     "bounds": {"EndpointName": "e", "PollIntervalSeconds": 3600, "TimeoutSeconds": 1, "InitialPollDelaySeconds": 0,
                "CapacityIncrease": {"Percent": 1000}},
     "dry run": {"EndpointName": "e", "DryRun": True},
+    "requester": {"EndpointName": "e", "Requester": {"Account": "123456789012", "Source": "ml-platform",
+                                                     "EventId": "5d1c2f3e", "RequestedBy": "alice"}},
 }
 
 

@@ -54,7 +54,8 @@ def test_full_request_is_kept_as_given() -> None:
            "CapacityIncrease": {"Percent": 50}, "DeploymentConfig": {"RollingUpdatePolicy": {}},
            "InitialPollDelaySeconds": 60, "PollIntervalSeconds": 5, "TimeoutSeconds": 600, "DryRun": True,
            "ModelPackage": {"ModelPackageArn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3",
-                            "VariantName": "Canary"}}
+                            "VariantName": "Canary"},
+           "Requester": {"Account": "123456789012", "Source": "endpoint-updater", "RequestedBy": "alice"}}
     assert parse_request(raw, VARIANT_FIELDS).to_dict() == raw
 
 

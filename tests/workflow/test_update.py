@@ -294,3 +294,28 @@ def test_a_deadline_hours_away_is_reached_after_the_polls_real_time_would_make(r
     assert execution.states_entered.count("CheckUpdate") == 6
     stamps = [event["timestamp"] for event in execution.events]
     assert 7200 <= (stamps[-1] - stamps[0]).total_seconds() < 7200 + 1200
+
+
+def test_recent_production_variant_fields_are_carried_into_the_new_config(runner: LocalRunner) -> None:
+    # Given an endpoint whose variant sets fields only a recent botocore knows (the pinned one, which the
+    # functions' layer ships: tests/unit/test_sdk_model_fields.py)
+    recent = {"InferenceAmiVersion": "al2-ami-sagemaker-inference-gpu-2",
+              "CapacityReservationConfig": {"CapacityReservationPreference": "capacity-reservations-only",
+                                            "MlReservationArn": "arn:aws:sagemaker:us-east-1:123456789012:"
+                                                                "training-plan/churn-plan"}}
+    create_endpoint("churn-staging")  # the models churn-v7 to churn-v10
+    sagemaker = boto3.client("sagemaker")
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=f"{ENDPOINT}-config-1",
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "churn-v7", "InstanceType": "ml.g4dn.xlarge",
+                             "InitialInstanceCount": 2, "InitialVariantWeight": 1.0, **recent}])
+    sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=f"{ENDPOINT}-config-1")
+
+    # When the model is updated
+    execution = update(runner, **NEW_MODEL)
+
+    # Then the new config carries them as they were, beside the new model
+    assert execution.status == "SUCCEEDED", execution.output
+    new = config_variants(endpoint_state(ENDPOINT)["EndpointConfigName"])["AllTraffic"]
+    assert new["ModelName"] == "churn-v8"
+    assert {field: new.get(field) for field in recent} == recent

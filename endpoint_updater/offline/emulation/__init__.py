@@ -10,7 +10,8 @@ Step Functions interpreter runs on background threads. Use it inside::
 One module per service, each citing the AWS documentation page (titles as published) of every behaviour it
 emulates:
 
-- ``sagemaker``: UpdateEndpoint and its outcomes, DescribeEndpoint as AWS shows it,
+- ``sagemaker``: UpdateEndpoint and its outcomes (what it retains, its deployment config's auto-rollback
+  alarms), DescribeEndpoint as AWS shows it,
   UpdateEndpointWeightsAndCapacities, endpoint configs that round-trip every field;
 - ``autoscaling``: Application Auto Scaling's deregistration, registration, policies and scheduled actions
   as AWS applies them to SageMaker variants;
@@ -34,6 +35,7 @@ from endpoint_updater.offline.emulation.sagemaker import (
     configure_capacity_change,
     configure_update,
     set_endpoint_status,
+    update_requests,
 )
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "reset",
     "set_endpoint_status",
     "time_source",
+    "update_requests",
 ]
 
 _installed = False

@@ -5,9 +5,14 @@
   reference), then the configured outcome applies (:func:`configure_update`). Refused when the endpoint is
   not InService ("Cannot update in-progress endpoint"), when the config does not exist, and when a variant
   registered with Application Auto Scaling would change its instance type or disappear ("Update endpoints
-  that use auto scaling"). ``RetainAllVariantProperties``/``ExcludeRetainedVariantProperties`` keep the
-  current DesiredInstanceCount, DesiredWeight and DataCaptureConfig ("UpdateEndpoint" API reference,
-  "VariantProperty"); ``RetainDeploymentConfig`` keeps LastDeploymentConfig.
+  that use auto scaling"). Without ``RetainAllVariantProperties`` each variant takes its weight and count
+  from the new config's InitialVariantWeight/InitialInstanceCount; with it, production and shadow variants
+  keep their live DesiredWeight and DesiredInstanceCount, and the endpoint its DataCaptureConfig, except
+  what ``ExcludeRetainedVariantProperties`` names ("UpdateEndpoint" API reference, "VariantProperty").
+  DescribeEndpoint's ``LastDeploymentConfig`` is the DeploymentConfig of the last update that gave one, kept
+  by ``RetainDeploymentConfig`` ("DescribeEndpoint", "UpdateEndpoint"); the update then runs with it, and
+  its auto-rollback alarms roll the update back when one of them is in ALARM as the update would complete
+  ("Auto-Rollback Configuration and Monitoring"). :func:`update_requests` gives the requests received.
 * DescribeEndpoint variants as AWS shows them ("ProductionVariantSummary": weights and instance counts, or the
   serverless configs), ShadowProductionVariants, DataCaptureConfig summary ("DescribeEndpoint").
 * UpdateEndpointWeightsAndCapacities is refused unless InService, then keeps the endpoint ``Updating`` for a
@@ -74,12 +79,22 @@ class _UpdateSetting:
 # Settings per endpoint name, shared with background threads.
 _update_settings: dict[str, _UpdateSetting] = {}
 _capacity_seconds: dict[str, float] = {}
+# The UpdateEndpoint requests received, per endpoint name, for tests to read what a caller sent.
+_update_requests: dict[str, list[dict[str, Any]]] = {}
 
 
 def reset() -> None:
     with LOCK:
         _update_settings.clear()
         _capacity_seconds.clear()
+        _update_requests.clear()
+
+
+def update_requests(endpoint_name: str) -> list[dict[str, Any]]:
+    """The UpdateEndpoint requests made for ``endpoint_name`` (accepted or not), oldest first, as sent (only
+    the parameters given)."""
+    with LOCK:
+        return copy.deepcopy(_update_requests.get(endpoint_name, []))
 
 
 def configure_update(
@@ -144,6 +159,7 @@ class _PendingUpdate:
     deadline: float | None  # clock.now(); None: never ends (outcome "stuck")
     outcome: str
     failure_reason: str | None
+    deployment_config: dict[str, Any] | None = None  # the one this update runs with (given or retained)
 
 
 @dataclass
@@ -269,6 +285,14 @@ def _advance(backend: Any, endpoint: Any) -> None:
     state.pending_update = None
     endpoint.last_modified_time = clock.utcnow()
     reason = pending.failure_reason or _default_failure_reason(pending.outcome, pending)
+    tripped = _tripped_rollback_alarms(backend, pending.deployment_config)
+    if pending.outcome == "succeed" and tripped:
+        # "Auto-Rollback Configuration and Monitoring" (SageMaker Developer Guide): when an alarm of the
+        # deployment's AutoRollbackConfiguration goes to ALARM, SageMaker rolls the update back and the
+        # endpoint serves the previous config.
+        endpoint.endpoint_status = "InService"
+        endpoint.failure_reason = f"Deployment rolled back: alarm(s) {', '.join(tripped)} in ALARM state."
+        return
     if pending.outcome == "succeed":
         endpoint.endpoint_config_name = pending.config_name
         endpoint.production_variants = pending.variants
@@ -281,6 +305,15 @@ def _advance(backend: Any, endpoint: Any) -> None:
         status, gives_reason = _FAILED_OUTCOMES[pending.outcome]
         endpoint.endpoint_status = status
         endpoint.failure_reason = reason if gives_reason else None
+
+
+def _tripped_rollback_alarms(backend: Any, deployment: dict[str, Any] | None) -> list[str]:
+    rollback = (deployment or {}).get("AutoRollbackConfiguration") or {}
+    names = [a.get("AlarmName") for a in rollback.get("Alarms") or []]
+    if not names:
+        return []
+    alarms = moto_seam.cloudwatch_backend(backend.account_id, backend.region_name).alarms
+    return sorted(n for n in names if n in alarms and alarms[n].state_value == "ALARM")
 
 
 # What a failed update leaves: the endpoint's status, and whether it carries a FailureReason.
@@ -396,13 +429,21 @@ def _update_endpoint(
     self: Any,
     endpoint_name: str,
     endpoint_config_name: str,
-    retain_all_variant_properties: bool = False,
+    retain_all_variant_properties: bool | None = None,
     exclude_retained_variant_properties: list[dict[str, str]] | None = None,
     deployment_config: dict[str, Any] | None = None,
-    retain_deployment_config: bool = False,
+    retain_deployment_config: bool | None = None,
 ) -> str:
     """UpdateEndpoint ("UpdateEndpoint" API reference; "Update endpoints that use auto scaling")."""
     with LOCK:
+        sent: dict[str, Any] = {"EndpointName": endpoint_name, "EndpointConfigName": endpoint_config_name}
+        for key, value in (("RetainAllVariantProperties", retain_all_variant_properties),
+                           ("ExcludeRetainedVariantProperties", exclude_retained_variant_properties),
+                           ("DeploymentConfig", deployment_config),
+                           ("RetainDeploymentConfig", retain_deployment_config)):
+            if value is not None:
+                sent[key] = copy.deepcopy(value)
+        _update_requests.setdefault(endpoint_name, []).append(sent)
         endpoint = _endpoint_or_error(self, endpoint_name)
         _advance(self, endpoint)
         if endpoint.endpoint_status != "InService":
@@ -433,46 +474,65 @@ def _update_endpoint(
 
             )
 
+        # "UpdateEndpoint" API reference: RetainAllVariantProperties false (the default) uses the variant
+        # properties of the new config; true keeps the endpoint's, except the VariantProperty types listed in
+        # ExcludeRetainedVariantProperties, which the new config overrides ("VariantProperty":
+        # DesiredInstanceCount from InitialInstanceCount, DesiredWeight from InitialVariantWeight).
+        retain = bool(retain_all_variant_properties)
         excluded = {p.get("VariantPropertyType") for p in exclude_retained_variant_properties or []}
-        current = {v["VariantName"]: v for v in endpoint.production_variants}
-        targets = []
-        for variant in new_variants:
-            target = _variant_summary(variant)
-            old = current.get(variant["VariantName"])
-            if retain_all_variant_properties and old is not None:
-                if (
-                    "DesiredInstanceCount" not in excluded
-                    and "DesiredInstanceCount" in old
-                    and "DesiredInstanceCount" in target
-                ):
-                    target["CurrentInstanceCount"] = target["DesiredInstanceCount"] = old["DesiredInstanceCount"]
-                if "DesiredWeight" not in excluded and "DesiredWeight" in old:
-                    target["CurrentWeight"] = target["DesiredWeight"] = old["DesiredWeight"]
-            targets.append(target)
+        targets = _retained(endpoint.production_variants, new_variants, retain, excluded)
+        shadow_targets = _retained(state.shadow_variants, request.get("ShadowProductionVariants") or [], retain,
+                                   excluded)
         data_capture = _data_capture_summary(request.get("DataCaptureConfig"))
-        if retain_all_variant_properties and "DataCaptureConfig" not in excluded:
+        if retain and "DataCaptureConfig" not in excluded:
             data_capture = copy.deepcopy(state.data_capture)
 
+        # "UpdateEndpoint": RetainDeploymentConfig "specifies whether to reuse the last deployment
+        # configuration", default false; "DescribeEndpoint": LastDeploymentConfig is "the most recent
+        # deployment configuration for the endpoint". An update without either runs with SageMaker's default
+        # ("DeploymentConfig": blue/green, all at once), and the emulator then leaves none to reuse.
+        used: dict[str, Any] | None = None
         if deployment_config:
-            state.last_deployment_config = copy.deepcopy(deployment_config)
-        elif not retain_deployment_config:
-            state.last_deployment_config = None
+            used = copy.deepcopy(deployment_config)
+        elif retain_deployment_config:
+            used = copy.deepcopy(state.last_deployment_config)
+        state.last_deployment_config = used
 
         setting = _update_settings.get(endpoint_name, _UpdateSetting())
         state.pending_update = _PendingUpdate(
             config_name=endpoint_config_name,
             request=request,
             variants=targets,
-            shadow_variants=[_variant_summary(v) for v in request.get("ShadowProductionVariants") or []],
+            shadow_variants=shadow_targets,
             data_capture=data_capture,
             start_time=clock.utcnow(),
             deadline=None if setting.outcome == "stuck" else clock.now() + setting.seconds,
             outcome=setting.outcome,
             failure_reason=setting.failure_reason,
+            deployment_config=used,
         )
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = clock.utcnow()
         return str(endpoint.arn)
+
+
+def _retained(live: list[dict[str, Any]], new_variants: list[dict[str, Any]], retain: bool,
+              excluded: set[Any]) -> list[dict[str, Any]]:
+    """The variant summaries an update deploys: from the new config, with the live DesiredInstanceCount and
+    DesiredWeight of a variant of the same name kept under RetainAllVariantProperties unless excluded."""
+    current = {v["VariantName"]: v for v in live}
+    targets = []
+    for variant in new_variants:
+        target = _variant_summary(variant)
+        old = current.get(variant["VariantName"])
+        if retain and old is not None:
+            if "DesiredInstanceCount" not in excluded and "DesiredInstanceCount" in old \
+                    and "DesiredInstanceCount" in target:
+                target["CurrentInstanceCount"] = target["DesiredInstanceCount"] = old["DesiredInstanceCount"]
+            if "DesiredWeight" not in excluded and "DesiredWeight" in old:
+                target["CurrentWeight"] = target["DesiredWeight"] = old["DesiredWeight"]
+        targets.append(target)
+    return targets
 
 
 def _update_endpoint_weights_and_capacities(
@@ -620,10 +680,10 @@ def _response_update_endpoint(self: Any) -> Any:
     arn = self.sagemaker_backend.update_endpoint(
         endpoint_name=moto_seam.request_param(self, "EndpointName"),
         endpoint_config_name=moto_seam.request_param(self, "EndpointConfigName"),
-        retain_all_variant_properties=bool(moto_seam.request_param(self, "RetainAllVariantProperties", False)),
+        retain_all_variant_properties=moto_seam.request_param(self, "RetainAllVariantProperties"),
         exclude_retained_variant_properties=moto_seam.request_param(self, "ExcludeRetainedVariantProperties"),
         deployment_config=moto_seam.request_param(self, "DeploymentConfig"),
-        retain_deployment_config=bool(moto_seam.request_param(self, "RetainDeploymentConfig", False)),
+        retain_deployment_config=moto_seam.request_param(self, "RetainDeploymentConfig"),
     )
     return moto_seam.action_result({"EndpointArn": arn})
 
