@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,23 @@ def test_the_settings_page_states_the_count_of_acknowledgements_per_pack(stack: 
 
     # Then it states each count as it is
     assert {pack: int(found[1]) if found else None for pack, found in stated.items()} == counts
+
+
+def test_the_settings_page_states_the_count_of_acknowledgements_per_rule(stack: Any) -> None:
+    # Given the acknowledgements made in the stack as cdk.json deploys it, counted by rule (an IAM5 finding is
+    # one rule, whatever resource it names)
+    counts = Counter(rule_id.split("[")[0] for _, rule_id in _acknowledgements(stack))
+
+    # When each pack's line on the settings page is read for its "`RULE` (count)" entries
+    page = SETTINGS_PAGE.read_text(encoding="utf-8")
+    stated = {}
+    for pack in nag.PACKS:
+        line = re.search(rf"^\| {pack} \| \d+ \|(.*)$", page, flags=re.MULTILINE)
+        assert line, f"no line for {pack}"
+        stated.update({f"{pack}-{rule}": int(count) for rule, count in re.findall(r"`(\w+)` \((\d+)\)", line[1])})
+
+    # Then it states each rule's count as it is
+    assert stated == dict(counts)
 
 
 def test_an_unacknowledged_finding_stops_the_synthesis(tmp_path: Path) -> None:
