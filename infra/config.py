@@ -48,17 +48,22 @@ _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/[\w+=,.@/
 _ENDPOINT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9*?][A-Za-z0-9*?-]{0,62}$")
 
 # SNS protocols a subscriber may use, and what their endpoint must look like (Subscribe API reference).
-# firehose is left out: it needs a subscription role, which a context entry cannot carry safely.
+# firehose is left out: it needs a subscription role, which a context entry cannot carry safely. http is left
+# out: alarms and end-of-update messages name endpoints, configs and executions, and would cross the network in
+# clear text (https delivers the same messages over TLS).
 _ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:\S+$")
 SUBSCRIBER_ENDPOINTS: dict[str, tuple[re.Pattern[str], str]] = {
     "email": (re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), "an email address"),
     "email-json": (re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), "an email address"),
-    "http": (re.compile(r"^http://\S+$"), "an http:// URL"),
     "https": (re.compile(r"^https://\S+$"), "an https:// URL"),
     "sms": (re.compile(r"^\+[1-9]\d{6,14}$"), "a phone number in E.164 form (+ and digits)"),
     "sqs": (_ARN, "an SQS queue ARN"),
     "lambda": (_ARN, "a Lambda function ARN"),
     "application": (_ARN, "a mobile platform endpoint ARN"),
+}
+
+REFUSED_PROTOCOLS: dict[str, str] = {
+    "http": "messages would cross the network in clear text, use https",
 }
 
 
@@ -175,6 +180,9 @@ def _subscriber(index: int, entry: Any) -> Subscriber:
             f'{where} must be an email address or an object with exactly "protocol" and "endpoint", got {entry!r}'
         )
     protocol, endpoint = entry["protocol"], entry["endpoint"]
+    if protocol in REFUSED_PROTOCOLS:
+        raise ValueError(f"{where}.protocol {protocol!r} is not allowed: {REFUSED_PROTOCOLS[protocol]}; allowed: "
+                         f"{allowed}")
     if protocol not in SUBSCRIBER_ENDPOINTS:
         raise ValueError(f"{where}.protocol must be one of {allowed}, got {protocol!r}")
     shape, described = SUBSCRIBER_ENDPOINTS[protocol]

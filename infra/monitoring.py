@@ -3,17 +3,24 @@
 A Catch never runs when an execution is stopped or reaches the state machine's own timeout, so aborted
 and timed-out executions alarm as loudly as failures. The functions EventBridge invokes (the recovery, the
 start of triggered updates, the end-of-update message) run asynchronously: when one still fails after
-Lambda's retries, its event is dropped, so each one's errors alarm too, and so do events the rules could
-not deliver at all.
+Lambda's retries, its invocation goes to the UndeliveredEvents queue (its on-failure destination). Each one's
+errors alarm, and so does a message in that queue, which also holds the events the rules could not deliver.
+
+An alarm action publishes as the CloudWatch service principal. The topic's policy allows that principal to
+publish only for these alarms of this account (aws:SourceArn and aws:SourceAccount, as the CloudWatch User Guide's
+"Confused deputy prevention" shows for SNS alarm actions); the topic's key policy lets it use the key
+(infra/notifications.py). Without the topic statement a policy that CDK writes (the TLS deny) replaces SNS's
+default one, and the alarm's publish is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -36,25 +43,27 @@ EXECUTION_ALARMS: dict[str, str] = {
 # Function folder -> (alarm id, what the alarm says) for the functions EventBridge invokes.
 FUNCTION_ALARMS: dict[str, tuple[str, str]] = {
     "recover_scaling": ("RecoveryFailed", "The recovery of an endpoint update that was stopped, timed out or "
-                        "failed raised an error (Lambda retries it twice). Until a recovery succeeds, that "
-                        "endpoint's scaling may be deregistered and its next update is refused with "
-                        "ScalingRestorePending. The function's log names the endpoint; restore it with "
-                        "endpoint-updater restore --endpoint NAME."),
+                        "failed raised an error (Lambda retries it twice, then keeps the event in the "
+                        "UndeliveredEvents queue). Until a recovery succeeds, that endpoint's scaling may be "
+                        "deregistered and its next update is refused with ScalingRestorePending. The function's "
+                        "log names the endpoint; restore it with endpoint-updater restore --endpoint NAME."),
     "start_update": ("TriggerFailed", "A triggering event (an update requested, a model package approved) "
-                     "raised an error in the start function (Lambda retries it twice): that update may not "
-                     "have started. The function's log says why; send the event again or start the update "
-                     "by hand."),
+                     "raised an error in the start function (Lambda retries it twice, then keeps the event in "
+                     "the UndeliveredEvents queue): that update may not have started. The function's log says "
+                     "why; send the event again or start the update by hand."),
     "notify_update": ("NotificationFailed", "The end-of-update message of an endpoint update could not be "
-                      "published (Lambda retries it twice). The execution's status and the updates table "
-                      "still say how the update ended."),
+                      "published (Lambda retries it twice, then keeps the event in the UndeliveredEvents "
+                      "queue). The execution's status and the updates table still say how the update ended."),
 }
 NAME_CONFLICT = ("TriggerNameConflict", "A triggering event's execution name was taken by an execution with another "
                  "input, so the update it asked for was not started: someone may have started that name first on "
                  "purpose. The start function's log names the event and the execution; compare their inputs, see "
                  "who started it (CloudTrail StartExecution), and start the update by hand if it is wanted.")
-UNDELIVERED_EVENTS = ("EventsUndelivered", "EventBridge could not deliver an event to one of the stack's "
-                      "functions, and put it in the UndeliveredEvents queue: a recovery, a triggered update "
-                      "or a message did not happen. Read the message in the queue and act on it.")
+UNDELIVERED_EVENTS = ("EventsUndelivered", "An event is in the UndeliveredEvents queue: EventBridge could not "
+                      "deliver it to one of the stack's functions, or the function still failed after Lambda's "
+                      "retries (the message then holds the event as requestPayload and the error as "
+                      "responsePayload). A recovery, a triggered update or a message did not happen. Read the "
+                      "message in the queue and act on it.")
 # The restore refused a stored snapshot that is not its endpoint's own scaling (endpoint_updater/core/
 # snapshot_check.py): counted by the restore and recovery functions (errors.SnapshotRefused.metric).
 SNAPSHOT_REFUSED = ("SnapshotRefused", "A restore refused the scaling snapshot stored in the updates table: it "
@@ -77,6 +86,15 @@ class Monitoring(Construct):
         super().__init__(scope, construct_id)
         self._topic = topic
         self.alarms: dict[str, cloudwatch.Alarm] = {}
+        # One statement names every alarm of this construct; each new alarm rewrites its list of sources.
+        self._alarms_publish = iam.PolicyStatement(
+            sid="CloudWatchAlarmsOfThisStackPublish",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+        )
+        topic.add_to_resource_policy(self._alarms_publish)
         for metric_name, description in EXECUTION_ALARMS.items():
             self._alarm(metric_name, description,
                         state_machine.metric(metric_name, statistic=cloudwatch.Stats.SUM, period=PERIOD))
@@ -116,3 +134,5 @@ class Monitoring(Construct):
         )
         alarm.add_alarm_action(actions.SnsAction(self._topic))
         self.alarms[alarm_id] = alarm
+        self._alarms_publish.add_condition(
+            "ArnEquals", {"aws:SourceArn": [each.alarm_arn for each in self.alarms.values()]})

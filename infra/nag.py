@@ -1,4 +1,5 @@
-"""cdk-nag's AwsSolutions rules, enforced on every synthesis, and the acknowledgements the stack states.
+"""cdk-nag's AwsSolutions and Serverless rules, enforced on every synthesis, and the acknowledgements the stack
+states.
 
 cdk-nag 3 runs as a CDK policy-validation plugin: a finding that is not acknowledged stops the synthesis,
 so `make synth`, `cdk deploy` and every template test enforce the rules. Acknowledgements are made with
@@ -10,16 +11,16 @@ from __future__ import annotations
 import re
 
 from aws_cdk import Acknowledgment, Stage, Validations
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from constructs import IConstruct
 
-PACK = "AwsSolutions"
+PACKS = ("AwsSolutions", "Serverless")
 _ENFORCED = "endpoint-updater:validation-plugin"
 _PSEUDO_PARAMETER = re.compile(r"[$][{](?P<name>[^}]+)[}]")
 
 
 def enforce(scope: IConstruct) -> None:
-    """Attach the AwsSolutions pack to the app (or stage) holding `scope`, once per app."""
+    """Attach the packs to the app (or stage) holding `scope`, once per app."""
     stage = Stage.of(scope)
     if stage is None:
         raise ValueError(f"{scope.node.path} is not inside an App or Stage: cdk-nag cannot be attached")
@@ -27,8 +28,8 @@ def enforce(scope: IConstruct) -> None:
     # plugins is not readable from Python in this CDK version).
     if any(entry.type == _ENFORCED for entry in stage.node.metadata):
         return
-    stage.node.add_metadata(_ENFORCED, PACK)
-    Validations.of(stage).add_plugins(AwsSolutionsChecks(stage))
+    stage.node.add_metadata(_ENFORCED, list(PACKS))
+    Validations.of(stage).add_plugins(AwsSolutionsChecks(stage), ServerlessChecks(stage))
 
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from endpoint_updater.core.guardrails import Guardrails
+from statemachine import EVENT_FUNCTIONS
 
 ConditionValue = str | tuple[str, ...]
 
@@ -168,6 +169,16 @@ EVERY_FUNCTION: Mapping[str, str] = MappingProxyType(
         **{action: "the function writes its logs to its own log group" for action in LOGGING_ACTIONS},
         **{action: "active X-Ray tracing sends the function's trace segments" for action in TRACING_ACTIONS},
     }
+)
+
+# The functions EventBridge invokes run asynchronously: an invocation that still fails after Lambda's retries is
+# sent to the on-failure destination (the stack's UndeliveredEvents queue) with the function's own role (Lambda
+# Developer Guide, "Retaining records of asynchronous invocations": the execution role needs sqs:SendMessage on
+# an SQS destination). Granted on that queue only, to those functions only.
+ON_FAILURE_ACTIONS = frozenset({"sqs:SendMessage"})
+ASYNC_FUNCTION: Mapping[str, str] = MappingProxyType(
+    {action: "Lambda sends the record of a failed asynchronous invocation to the on-failure destination queue"
+     for action in ON_FAILURE_ACTIONS}
 )
 
 _SCALING_CHECKS = "Application Auto Scaling checks it on the caller (Identity-based policy examples for Application " \
@@ -467,6 +478,13 @@ def wildcards(grants: tuple[Grant, ...], endpoint_name_pattern: str,
         for text in _expand(resource, choices)
         if "*" in text
     }
+
+
+def besides_calls(folder: str) -> Mapping[str, str]:
+    """Actions the role of lambdas/<folder>'s function holds besides its calls and those behind them: action ->
+    reason."""
+    asynchronous = folder in {task.folder for task in EVENT_FUNCTIONS}
+    return MappingProxyType({**EVERY_FUNCTION, **(ASYNC_FUNCTION if asynchronous else {})})
 
 
 def behind_the_call(actions: set[str]) -> set[str]:

@@ -40,6 +40,12 @@ TIMEOUT = Duration.seconds(60)
 TIMEOUT_BY_FOLDER: dict[str, Duration] = {"restore_scaling": Duration.seconds(300),
                                            "recover_scaling": Duration.seconds(300)}
 
+# The functions EventBridge invokes are invoked asynchronously: Lambda retries a failed invocation this many
+# times (its default, at most 2) within this age (at most 6 hours), then sends it to the on-failure destination
+# (Lambda Developer Guide, "Configuring error handling for asynchronous invocation").
+ASYNC_RETRY_ATTEMPTS = 2
+ASYNC_MAX_EVENT_AGE = Duration.hours(6)
+
 # The updates table. Its key schema and attribute names are the functions' (endpoint_updater/core/store.py); a
 # template test checks that they agree.
 TABLE_PARTITION_KEY = "EndpointName"

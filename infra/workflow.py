@@ -27,7 +27,15 @@ from constructs import Construct
 from endpoint_updater import names
 from endpoint_updater.core.guardrails import Guardrails
 from infra import config, nag, sdk_layer, settings
-from infra.permissions import ANY_RESOURCE, LOGGING_ACTIONS, PERMISSIONS, Grant, render, wildcards
+from infra.permissions import (
+    ANY_RESOURCE,
+    LOGGING_ACTIONS,
+    ON_FAILURE_ACTIONS,
+    PERMISSIONS,
+    Grant,
+    render,
+    wildcards,
+)
 from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition
 
 GUARDRAIL_FUNCTIONS = ("validate_and_snapshot", "create_model")
@@ -101,11 +109,22 @@ class EndpointUpdateWorkflow(Construct):
             key = getattr(topic, "master_key", None)
             variables["NotificationTopicArn"] = topic.topic_arn
             variables["NotificationKeyArn"] = key.key_arn if key is not None else topic.topic_arn
+        # Events EventBridge could not deliver, and asynchronous invocations that failed after Lambda's retries:
+        # one queue, one alarm, one place for an operator to look.
+        self.undelivered_events = sqs.Queue(
+            self, "UndeliveredEvents", retention_period=Duration.days(14), enforce_ssl=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED)
+        for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+            nag.acknowledge(self.undelivered_events, rule_id,
+                            "This queue is itself a dead-letter queue: the stack's rules send it the events they "
+                            "could not deliver, and its functions the invocations that failed after Lambda's retries; "
+                            "nothing consumes it, an operator reads it.")
         # The end-of-update message needs a topic to go to.
         functions = [task for task in TASK_FUNCTIONS + EVENT_FUNCTIONS
                      if topic is not None or task.folder != "notify_update"]
         self.functions: dict[str, lambda_.Function] = {
-            task.folder: _task_function(self, task, powertools, props, variables, environment)
+            task.folder: _task_function(self, task, powertools, props, variables, environment,
+                                        on_failure=self.undelivered_events if task in EVENT_FUNCTIONS else None)
             for task in functions
         }
         # The functions that check the change guardrails: the first state, and the model made from a package.
@@ -181,16 +200,10 @@ class EndpointUpdateWorkflow(Construct):
     def _recover_ended_executions(self) -> None:
         """A stopped or timed-out execution runs no Catch: EventBridge's status-change event starts the
         recovery function instead (FAILED too, as a safety net). Lambda retries a failed recovery twice;
-        events EventBridge could not deliver land in a queue for an operator. Until the scaling is restored,
-        the lock's unrestored mark refuses the next update of that endpoint."""
+        events EventBridge could not deliver, and recoveries that still failed, land in a queue for an
+        operator. Until the scaling is restored, the lock's unrestored mark refuses the next update of that
+        endpoint."""
         recovery = self.functions["recover_scaling"]
-        self.undelivered_events = sqs.Queue(
-            self, "UndeliveredEvents", retention_period=Duration.days(14), enforce_ssl=True,
-            encryption=sqs.QueueEncryption.SQS_MANAGED)
-        nag.acknowledge(self.undelivered_events, "AwsSolutions-SQS3",
-                        "This queue is itself a dead-letter queue: the stack's rules send it the events they could "
-                        "not deliver to their functions.")
-        recovery.configure_async_invoke(retry_attempts=2, max_event_age=Duration.hours(6))
         self.recovery_rule = self._on_ended_executions(
             "RecoverEndedExecutions", "Restore the scaling of an endpoint update that ended without restoring it.",
             settings.RECOVERED_STATUSES, recovery)
@@ -198,9 +211,12 @@ class EndpointUpdateWorkflow(Construct):
 
 def _task_function(
     scope: Construct, task: TaskFunction, powertools: lambda_.ILayerVersion, props: WorkflowProps,
-    variables: dict[str, str], environment: dict[str, str],
+    variables: dict[str, str], environment: dict[str, str], on_failure: sqs.IQueue | None = None,
 ) -> lambda_.Function:
-    """The one builder of the workflow's functions: code, role, log group and settings of one task."""
+    """The one builder of the workflow's functions: code, role, log group and settings of one task.
+
+    `on_failure`, for a function invoked asynchronously, is where Lambda sends an invocation that still fails
+    after its retries, instead of dropping the event."""
     log_group = logs.LogGroup(
         scope,
         f"{task.key}Logs",
@@ -244,11 +260,36 @@ def _task_function(
         log_group=log_group,
         tracing=lambda_.Tracing.ACTIVE,
     )
+    if on_failure is not None:
+        role.add_to_policy(iam.PolicyStatement(actions=sorted(ON_FAILURE_ACTIONS), resources=[on_failure.queue_arn]))
+        # The L1 resource: the CDK's SQS destination would also grant GetQueueAttributes and GetQueueUrl, which
+        # Lambda does not need to send the record (Lambda Developer Guide, asynchronous invocation destinations).
+        lambda_.CfnEventInvokeConfig(
+            scope, f"{task.key}AsyncInvoke",
+            function_name=function.function_name,
+            qualifier="$LATEST",
+            maximum_retry_attempts=settings.ASYNC_RETRY_ATTEMPTS,
+            maximum_event_age_in_seconds=int(settings.ASYNC_MAX_EVENT_AGE.to_seconds()),
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(destination=on_failure.queue_arn)),
+        )
+    for rule_id in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
+        nag.acknowledge(
+            function,
+            rule_id,
+            f"The runtime is {settings.RUNTIME.name}, the Python version of the Powertools layer build the function "
+            f"loads ({settings.POWERTOOLS_LAYER_NAME}); they are moved to a newer Python together.",
+        )
+    # A dead-letter queue (DeadLetterConfig) serves asynchronous invocations only (Lambda Developer Guide,
+    # "Adding a dead-letter queue").
     nag.acknowledge(
         function,
-        "AwsSolutions-L1",
-        f"The runtime is {settings.RUNTIME.name}, the Python version of the Powertools layer build the function "
-        f"loads ({settings.POWERTOOLS_LAYER_NAME}); they are moved to a newer Python together.",
+        "Serverless-LambdaDLQ",
+        "Invoked asynchronously by EventBridge, the function sends a failed invocation to its on-failure "
+        "destination, the UndeliveredEvents queue, whose record also carries the error (a DLQ keeps only the event)."
+        if on_failure is not None else
+        "Step Functions invokes the function synchronously: Lambda never uses a dead-letter queue for it, and a "
+        "failure is the state's error, retried and caught by the state machine.",
     )
     return function
 

@@ -33,7 +33,10 @@ from endpoint_updater.names import RECOVERED_STATUSES, RESTORE_BACKOFF_ENV
 RESTORE_ATTEMPTS = 3
 # Seconds before the second attempt, doubled before each later one (the local runner shortens it).
 BACKOFF_ENV = RESTORE_BACKOFF_ENV
-CAUSE_LIMIT = 30000  # Step Functions keeps at most 32,768 characters of a cause.
+# Step Functions keeps at most 32,768 characters of a cause, and a function's cause is the runtime's JSON: the
+# message escaped, plus errorType, requestId and the stack trace. The message, as JSON escapes it, stays under
+# this so that the whole error is kept and the definition can read its message (IsFunctionError).
+CAUSE_LIMIT = 26000
 # The error an update failed with when its Catch gives no name.
 UNNAMED_FAILURE = "UpdateFailed"
 _NOUNS = {"Targets": ("scalable target", "scalable targets"), "Policies": ("scaling policy", "scaling policies"),
@@ -73,9 +76,13 @@ def by_hand(endpoint: str, reason: str, snapshot: dict[str, Any]) -> str:
     text = (f"the scaling of endpoint {endpoint} could not be restored after {RESTORE_ATTEMPTS} attempts: {reason}. "
             f"Retry with: endpoint-updater restore --endpoint {endpoint}. Or restore it by hand with these AWS "
             f"calls, in order:\n{calls}\nSnapshot: {json.dumps(snapshot, separators=(',', ':'))}")
-    if len(text) > CAUSE_LIMIT:
-        text = text[:CAUSE_LIMIT - 120] + "... (cut; the whole snapshot is in this update's record in the table)"
-    return text
+    cut = "... (cut; the whole snapshot is in this update's record in the table)"
+    if len(json.dumps(text)) <= CAUSE_LIMIT:
+        return text
+    keep = CAUSE_LIMIT - len(cut)
+    while len(json.dumps(text[:keep])) > CAUSE_LIMIT - len(cut):
+        keep -= (len(json.dumps(text[:keep])) - (CAUSE_LIMIT - len(cut)) + 1) // 2 + 1
+    return text[:keep] + cut
 
 
 def restore_and_release(endpoint: str, execution_arn: str, outcome: str, detail: str | None = None, *,

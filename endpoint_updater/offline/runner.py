@@ -98,6 +98,12 @@ class Execution:
         return [e["stateEnteredEventDetails"]["name"] for e in self.events if e["type"].endswith("StateEntered")]
 
     @property
+    def tasks_entered(self) -> list[str]:
+        """The Task states entered, in order: the steps that ran a function (a refused request's failure
+        handling enters Choice, Pass and Fail states, which change nothing)."""
+        return [e["stateEnteredEventDetails"]["name"] for e in self.events if e["type"] == "TaskStateEntered"]
+
+    @property
     def transitions(self) -> int:
         """State transitions as Step Functions bills them: one per state entered."""
         return len(self.states_entered)

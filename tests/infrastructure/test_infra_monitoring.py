@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthesized import Template, functions_by_folder, referenced_id, resources_of_type, state_machine
+from synthesized import (
+    Template,
+    as_list,
+    functions_by_folder,
+    referenced_id,
+    resources_of_type,
+    role_statements,
+    state_machine,
+)
 
 
 def _topic_id(template: Template) -> str:
@@ -103,6 +111,65 @@ def test_an_event_left_in_the_undelivered_events_queue_alarms(template: Template
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible" and alarm["Statistic"] == "Maximum"
     assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
     _fires_on_the_first_in_five_minutes_to_the_topic(alarm, template)
+
+
+def _functions_rules_invoke(template: Template) -> set[str]:
+    """Logical ids of the functions some EventBridge rule of the template targets."""
+    functions = resources_of_type(template, "AWS::Lambda::Function")
+    return {referenced_id(target["Arn"]) for rule in resources_of_type(template, "AWS::Events::Rule").values()
+            for target in rule["Properties"]["Targets"] if referenced_id(target["Arn"]) in functions}
+
+
+def test_every_function_eventbridge_invokes_sends_a_failed_invocation_to_the_alarmed_queue(
+        template: Template) -> None:
+    # Given the functions the rules invoke (asynchronously), the queue the rules send undeliverable events to,
+    # and the alarm on that queue
+    invoked = _functions_rules_invoke(template)
+    (queue_id,) = resources_of_type(template, "AWS::SQS::Queue")
+    queue_alarms = [a["Properties"] for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+                    if a["Properties"]["Dimensions"] == [{"Name": "QueueName",
+                                                          "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]]
+
+    # When their asynchronous invocation configurations are read by function
+    configs: dict[str, list[dict[str, Any]]] = {}
+    for config in resources_of_type(template, "AWS::Lambda::EventInvokeConfig").values():
+        configs.setdefault(referenced_id(config["Properties"]["FunctionName"]), []).append(config["Properties"])
+
+    # Then each such function (three at least: recovery, start, notification) has exactly one, on the version
+    # EventBridge invokes, whose on-failure destination is that queue: an invocation that still fails after
+    # Lambda's retries is kept there, not dropped
+    assert len(invoked) >= 3
+    assert set(configs) == invoked
+    for function_id, (config,) in configs.items():
+        assert config["Qualifier"] == "$LATEST", function_id
+        assert config["MaximumRetryAttempts"] == 2, function_id
+        assert config["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    # And a message in that queue alarms to the topic
+    (alarm,) = queue_alarms
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    _fires_on_the_first_in_five_minutes_to_the_topic(alarm, template)
+
+
+def test_the_role_of_each_function_eventbridge_invokes_may_send_to_its_on_failure_queue_only(
+        template: Template) -> None:
+    # Given the functions the rules invoke and the on-failure queue
+    (queue_id,) = resources_of_type(template, "AWS::SQS::Queue")
+    functions = resources_of_type(template, "AWS::Lambda::Function")
+    invoked = _functions_rules_invoke(template)
+
+    for function_id, function in functions.items():
+        # When the statements of its role that name SQS actions are read
+        role_id = referenced_id(function["Properties"]["Role"])
+        sqs = [s for s in role_statements(template, role_id)
+               if any(action.startswith("sqs:") for action in as_list(s["Action"]))]
+
+        # Then a function EventBridge invokes may send messages to that queue and do nothing else with it
+        # (Lambda sends the record with the function's role), and no other function may touch SQS
+        if function_id in invoked:
+            assert sqs == [{"Action": "sqs:SendMessage", "Effect": "Allow",
+                            "Resource": {"Fn::GetAtt": [queue_id, "Arn"]}}], function_id
+        else:
+            assert sqs == [], function_id
 
 
 def test_a_trigger_name_taken_by_another_input_alarms(template: Template) -> None:

@@ -96,6 +96,22 @@ def test_a_malformed_subscriber_stops_the_synthesis_naming_the_entry(value: Any,
         _synthesized({config.NOTIFICATION_SUBSCRIBERS: value})
 
 
+@pytest.mark.parametrize("endpoint", ["http://hooks.example.com/updates", "https://hooks.example.com/updates"])
+def test_a_clear_text_http_subscriber_is_refused_naming_the_setting_and_the_allowed_protocols(endpoint: str) -> None:
+    # Given a subscriber over plain http (whatever its URL says)
+    value = [{"protocol": "http", "endpoint": endpoint}]
+
+    # When the subscribers are read
+    # Then the synthesis stops before anything is built, naming the setting, the entry, why, and what is allowed
+    with pytest.raises(ValueError) as refused:
+        config.subscribers(value)
+    message = str(refused.value)
+    assert message.startswith("context value 'notificationSubscribers'[0].protocol 'http' is not allowed")
+    assert "clear text" in message and "use https" in message
+    assert message.endswith("allowed: application, email, email-json, https, lambda, sms, sqs")
+    assert "http" not in config.SUBSCRIBER_ENDPOINTS
+
+
 def test_a_single_address_from_the_command_line_is_one_email_subscriber() -> None:
     # Given `-c notificationSubscribers=ops@example.com`, which the CDK passes as a string
     # When it is read

@@ -13,10 +13,12 @@ from infra.permissions import (
     ANY_RESOURCE,
     ENDPOINT_NAME,
     LOGGING_ACTIONS,
+    ON_FAILURE_ACTIONS,
     PERMISSIONS,
     RESOURCELESS_ACTIONS,
     TRACING_ACTIONS,
     actions_for,
+    besides_calls,
     render,
 )
 from infra.settings import context_defaults
@@ -28,6 +30,7 @@ GUARDRAILS = config.guardrails(context_defaults().get)
 
 ALL_FUNCTIONS = TASK_FUNCTIONS + EVENT_FUNCTIONS
 FOLDERS = pytest.mark.parametrize("folder", [task.folder for task in ALL_FUNCTIONS])
+EVENT_FOLDERS = {task.folder for task in EVENT_FUNCTIONS}
 
 
 def _statements(template: Template, folder: str) -> list[Statement]:
@@ -78,8 +81,11 @@ def test_the_role_allows_exactly_the_table_actions_and_logging(
     allowed = function_roles[folder]
 
     # When they are compared with the table
-    # Then they are the table's actions for that folder plus writing logs and traces, nothing more or less
-    assert allowed == actions_for(folder) | LOGGING_ACTIONS | TRACING_ACTIONS
+    # Then they are the table's actions for that folder plus writing logs and traces (and, for a function
+    # invoked asynchronously, sending a failed invocation to its on-failure queue), nothing more or less
+    assert allowed == actions_for(folder) | set(besides_calls(folder))
+    assert set(besides_calls(folder)) == LOGGING_ACTIONS | TRACING_ACTIONS | (
+        ON_FAILURE_ACTIONS if folder in EVENT_FOLDERS else set())
 
 
 Triple = tuple[str, str, str]
@@ -92,12 +98,12 @@ def _triples(actions: Any, resources: Any, conditions: Any) -> set[Triple]:
 
 
 def _grants(template: Template, folder: str) -> set[Triple]:
-    """What the role's statements allow, logging and tracing left aside."""
+    """What the role's statements allow, logging, tracing and the on-failure destination left aside."""
     return {
         triple
         for statement in _statements(template, folder)
         for triple in _triples(statement["Action"], statement["Resource"], statement.get("Condition"))
-        if triple[0] not in LOGGING_ACTIONS | TRACING_ACTIONS
+        if triple[0] not in LOGGING_ACTIONS | TRACING_ACTIONS | ON_FAILURE_ACTIONS
     }
 
 
@@ -150,9 +156,10 @@ def test_the_policy_is_minimized_grants_on_any_resource_share_one_statement_with
     assert "Condition" not in on_any_resource[0]
     assert on_any_resource[0]["Action"] == sorted(on_any | TRACING_ACTIONS)
     # And every other row keeps a statement of its own (each Fn::Sub resource is a distinct value at synthesis,
-    # so no two rows are merged), with one more statement for logging
+    # so no two rows are merged), with one more statement for logging and, for a function invoked
+    # asynchronously, one for its on-failure queue
     rows_elsewhere = [grant for grant in grants if ANY_RESOURCE not in grant.resources]
-    assert len(statements) == len(rows_elsewhere) + 2
+    assert len(statements) == len(rows_elsewhere) + 2 + (folder in EVENT_FOLDERS)
 
 
 def test_every_policy_lists_each_statement_s_actions_once_and_in_order(template: Template) -> None:

@@ -15,7 +15,14 @@ from code_calls import Call, CodeReader, UnreadableCall
 from synthesized import Template, functions_by_folder
 
 from infra import settings
-from infra.permissions import BEHIND_THE_CALL, EVERY_FUNCTION, IMPLIED_ACTIONS, behind_the_call
+from infra.permissions import (
+    ASYNC_FUNCTION,
+    BEHIND_THE_CALL,
+    EVERY_FUNCTION,
+    IMPLIED_ACTIONS,
+    behind_the_call,
+    besides_calls,
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +49,7 @@ def test_each_role_allows_every_call_its_code_makes(
     code_actions: dict[str, set[str]], function_roles: dict[str, set[str]]
 ) -> None:
     # Given the actions each function's code calls and those AWS checks behind them
-    needed = {folder: actions | behind_the_call(actions) | set(EVERY_FUNCTION) for folder, actions in
+    needed = {folder: actions | behind_the_call(actions) | set(besides_calls(folder)) for folder, actions in
               code_actions.items()}
 
     # When they are compared with the synthesized roles
@@ -58,7 +65,8 @@ def test_no_role_allows_an_action_no_code_calls(
     # Given what each role allows
     # When the code's calls, the actions behind them and the every-function actions are taken away
     extra = {
-        folder: sorted(allowed - code_actions[folder] - behind_the_call(code_actions[folder]) - set(EVERY_FUNCTION))
+        folder: sorted(allowed - code_actions[folder] - behind_the_call(code_actions[folder])
+                       - set(besides_calls(folder)))
         for folder, allowed in function_roles.items()
     }
 
@@ -94,7 +102,7 @@ def test_a_step_is_charged_only_with_the_functions_it_reaches(code_actions: dict
 def test_every_behind_the_call_action_has_a_reason() -> None:
     # Given the documented behind-the-call and every-function actions
     reasons = [reason for implied in BEHIND_THE_CALL.values() for reason in implied.values()]
-    reasons += list(EVERY_FUNCTION.values())
+    reasons += list(EVERY_FUNCTION.values()) + list(ASYNC_FUNCTION.values())
 
     # When their reasons are read
     # Then none is empty

@@ -162,7 +162,7 @@ def test_an_update_whose_lock_was_taken_between_its_check_and_its_write_fails_ha
     # Then it fails at its first step with the documented error, naming the running execution that holds the lock
     assert (late.status, late.error) == ("FAILED", "EndpointUpdateInProgress"), late.cause
     assert late.cause is not None and busy(winner[0]) in late.cause
-    assert late.states_entered == ["ValidateAndSnapshot"]
+    assert late.tasks_entered == ["ValidateAndSnapshot"]
     # And it changed nothing: no record of its own, its recovery found nothing to do
     assert_no_record(late.arn)
     assert late.recovery["Recovered"] is False

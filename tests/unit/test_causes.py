@@ -43,3 +43,21 @@ def test_a_message_that_is_not_text_is_shown_as_text() -> None:
 @pytest.mark.parametrize("cause", [None, ""])
 def test_no_cause_stays_no_cause(cause: str | None) -> None:
     assert cause_message(cause) == cause
+
+
+def test_a_restore_message_for_a_huge_snapshot_fits_step_functions_cause_whole() -> None:
+    # Given a snapshot whose by-hand calls run far past Step Functions' cause limit (quotes JSON escapes twice)
+    from endpoint_updater.core.recovery import by_hand
+    snapshot = {"Targets": [{"ResourceId": f"endpoint/churn-prod/variant/V{i}", "MinCapacity": 1, "MaxCapacity": 4,
+                             "RoleARN": "arn:aws:iam::111122223333:role/r", "SuspendedState": {}}
+                            for i in range(2000)], "Policies": [], "ScheduledActions": [], "Alarms": []}
+
+    # When the restore's message is made, and sent as the Python runtime sends an error (with a long trace)
+    message = by_hand("churn-prod", "refused", snapshot)
+    cause = json.dumps({"errorMessage": message, "errorType": "ScalingRestoreFailed", "requestId": "0" * 36,
+                        "stackTrace": ['  File "/var/task/endpoint_updater/core/recovery.py", line 65\n' * 2] * 30})
+
+    # Then the whole error fits, so its message can be read back, and the message says where the rest is
+    assert len(cause) <= 32768
+    assert json.loads(cause)["errorMessage"] == message
+    assert message.endswith("(cut; the whole snapshot is in this update's record in the table)")

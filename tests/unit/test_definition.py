@@ -67,7 +67,12 @@ def test_one_catch_covers_the_whole_update_and_leads_to_the_restore(definition: 
     catches = {n: s["Catch"] for n, s in all_states(definition["States"]).items() if "Catch" in s}
     assert catches["Update"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Error", "Next": "RestoreScaling"}]
     assert definition["States"]["Update"]["Next"] == "RestoreScaling"
-    assert set(catches) == {"Update", "RestoreScaling"}
+    # Before the update and after the restore, errors go to the one place that turns a cause into its message
+    assert catches["ValidateAndSnapshot"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure",
+                                               "Next": "IsFunctionError"}]
+    assert [catch["Next"] for catch in catches["RestoreScaling"]] == ["RestoreFailed"]
+    assert definition["States"]["RestoreFailed"]["Next"] == "IsFunctionError"
+    assert set(catches) == {"ValidateAndSnapshot", "Update", "RestoreScaling"}
 
 
 def test_the_definition_has_its_own_timeout(definition: dict[str, Any]) -> None:

@@ -67,7 +67,7 @@ def test_two_updates_started_together_one_updates_and_the_other_changes_nothing(
     loser = next(e for e in ended.values() if e.status == "FAILED")
     assert loser.error == "EndpointUpdateInProgress"
     assert winner.arn in loser.cause
-    assert loser.states_entered == ["ValidateAndSnapshot"]
+    assert loser.tasks_entered == ["ValidateAndSnapshot"]
     assert endpoint_state(ENDPOINT)["EndpointConfigName"] == winner.output["NewConfigName"] != old_config
     assert configs() == sorted([old_config, winner.output["NewConfigName"]])
     assert scaling_state(ENDPOINT) == before

@@ -75,7 +75,7 @@ def test_a_change_outside_the_guardrails_is_refused_before_anything_changes(
     # Then the first state refuses it, naming the field, the guardrail and its setting
     assert execution.status == "FAILED"
     assert execution.error == "ChangeNotAllowed"
-    assert execution.states_entered == ["ValidateAndSnapshot"]
+    assert execution.tasks_entered == ["ValidateAndSnapshot"]
     assert f"{where}:" in (execution.cause or "")
     assert setting in (execution.cause or "")
     # And nothing changed: no scaling deregistered, no config created, no lock left behind

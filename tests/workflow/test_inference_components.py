@@ -62,7 +62,7 @@ def test_an_inference_component_endpoint_scaled_to_zero_is_refused_and_nothing_c
     # Then the first state refuses it, saying why and what to use instead
     assert execution.status == "FAILED"
     assert execution.error == ERROR
-    assert execution.states_entered == ["ValidateAndSnapshot"]
+    assert execution.tasks_entered == ["ValidateAndSnapshot"]
     cause = execution.cause or ""
     assert "hosts inference components (llm-prod-chat, llm-prod-embed)" in cause
     assert "ManagedInstanceScaling" in cause and "name no model" in cause
@@ -87,7 +87,7 @@ def test_a_variant_with_managed_instance_scaling_is_refused_even_without_compone
                             "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}]})
     # Then it is refused by the first state, and nothing changed
     assert (execution.status, execution.error) == ("FAILED", ERROR)
-    assert execution.states_entered == ["ValidateAndSnapshot"]
+    assert execution.tasks_entered == ["ValidateAndSnapshot"]
     assert "variant(s) AllTraffic use ManagedInstanceScaling" in (execution.cause or "")
     assert_nothing_changed("managed", before)
 

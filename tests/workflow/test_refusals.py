@@ -85,7 +85,7 @@ def test_bad_input_is_refused_before_anything_changes(deployed: tuple[LocalRunne
     execution = runner.run({**request_input, "PollIntervalSeconds": 1} if request_input else {})
     assert execution.status == "FAILED"
     assert execution.error == ("InvalidInput" if field else "EndpointNotFound")
-    assert execution.states_entered == ["ValidateAndSnapshot"]
+    assert execution.tasks_entered == ["ValidateAndSnapshot"]
     if field:
         assert f"{field}:" in (execution.cause or "")
     assert allowed in (execution.cause or "")

@@ -89,7 +89,7 @@ def test_a_package_not_approved_is_refused_before_anything_changes(deploying: Lo
                                "ModelPackage": {"ModelPackageArn": package, "VariantName": "AllTraffic"}})
     assert execution.status == "FAILED" and execution.error == "InvalidInput"
     assert "ModelPackage.ModelPackageArn" in execution.cause and "PendingManualApproval" in execution.cause
-    assert execution.states_entered == ["ValidateAndSnapshot"]
+    assert execution.tasks_entered == ["ValidateAndSnapshot"]
     assert scaling_state(ENDPOINT) == before and variant_model() == "churn-v7"
 
 

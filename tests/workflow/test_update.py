@@ -275,7 +275,7 @@ def test_endpoint_not_in_service_is_refused_and_nothing_changes(runner: LocalRun
     assert execution.status == "FAILED"
     assert execution.error == "EndpointNotInService"
     assert "is Updating" in (execution.cause or "")
-    assert execution.states_entered == ["ValidateAndSnapshot"]
+    assert execution.tasks_entered == ["ValidateAndSnapshot"]
     assert scaling_state(ENDPOINT) == before
     assert boto3.client("sagemaker").list_endpoint_configs()["EndpointConfigs"] == configs_before
     assert endpoint_state(ENDPOINT)["EndpointConfigName"] == old_config
