@@ -42,6 +42,7 @@ from moto import mock_aws
 from endpoint_updater import names
 from endpoint_updater.core import clock as functions_clock
 from endpoint_updater.core.guardrails import Guardrails
+from endpoint_updater.core.observability import metrics
 from endpoint_updater.offline import emulation, moto_seam
 from endpoint_updater.offline.virtual_clock import VirtualClock
 from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition, render
@@ -192,6 +193,10 @@ class LocalRunner:
         try:
             self._stop_running_executions()
         finally:
+            # With POWERTOOLS_METRICS_DISABLED (the command line's --local, the demo), Powertools' flush
+            # neither prints nor clears what the functions added, so the shared buffer would carry this
+            # emulator's metrics into the next one's first flush in the same process.
+            metrics.clear_metrics()
             self._stack.close()
 
     def _start(self) -> None:

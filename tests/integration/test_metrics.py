@@ -10,7 +10,7 @@ import pytest
 
 from endpoint_updater.core.observability import METRICS_NAMESPACE, update_age
 from endpoint_updater.offline import emulation
-from endpoint_updater.offline.runner import LocalRunner
+from endpoint_updater.offline.runner import LocalRunner, environment
 from endpoint_updater.offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_endpoint
 
 ENDPOINT = "churn-prod"
@@ -96,3 +96,24 @@ def test_the_duration_is_measured_from_the_execution_start() -> None:
     # When its age is read 95 seconds after the start
     # Then it is 95 seconds
     assert update_age(state, now=start + dt.timedelta(seconds=95)) == 95
+
+
+def test_an_emulator_closed_with_metrics_disabled_leaves_none_for_the_next_flush(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Given an update run with metrics disabled, as the command line's --local and the demo run them
+    # (Powertools then neither prints nor clears what the functions add)
+    with environment({"POWERTOOLS_METRICS_DISABLED": "true"}), LocalRunner() as runner:
+        create_endpoint(ENDPOINT, (VariantSpec(),))
+        attach_scaling(ENDPOINT, "AllTraffic", ScalingSpec(max_capacity=6))
+        assert runner.run(CHANGE).status == "SUCCEEDED"
+    capsys.readouterr()
+
+    # When a later emulator in the same process runs an update with metrics on
+    with LocalRunner() as runner:
+        create_endpoint(ENDPOINT, (VariantSpec(),))
+        attach_scaling(ENDPOINT, "AllTraffic", ScalingSpec(max_capacity=6))
+        assert runner.run(CHANGE).status == "SUCCEEDED"
+
+    # Then its metrics are its own: one start, then one success, restore and duration
+    assert [sorted(document) for document in emitted(capsys.readouterr().out)] == [
+        ["UpdatesStarted"], ["ScalingRestored", "UpdateDuration", "UpdatesSucceeded"]]
