@@ -9,7 +9,7 @@ MUTATE_STAMP := $(VENV)/.installed-mutate
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test test-fast lint bench mutate synth deploy diagram schema clean live-plan live-plan-endpoint
+.PHONY: demo test test-fast lint bench mutate synth deploy diagram docs-tables schema clean live-plan live-plan-endpoint
 
 # The pinned requirements, then the project itself (editable, without resolving its dependencies again)
 # so that the `endpoint-updater` command exists.
@@ -35,6 +35,10 @@ lint: $(STAMP)
 ## diagram: regenerate the Mermaid diagram of the state machine in README.md from the ASL file
 diagram: $(STAMP)
 	$(BIN)/python -m statemachine.diagram --write README.md
+
+## docs-tables: regenerate the per-function permissions table and wildcard reasons of docs/settings-and-permissions.md
+docs-tables: $(STAMP)
+	$(BIN)/python -m infra.permissions --write docs/settings-and-permissions.md
 
 ## schema: ship the published input schema with the functions' shared package
 schema:

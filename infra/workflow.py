@@ -32,6 +32,7 @@ from infra.permissions import (
     LOGGING_ACTIONS,
     ON_FAILURE_ACTIONS,
     PERMISSIONS,
+    TRACING_REASON,
     Grant,
     render,
     wildcards,
@@ -240,8 +241,7 @@ def _task_function(
     nag.acknowledge(
         role,
         nag.wildcard_finding(ANY_RESOURCE),
-        f"X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) support no resource type. {on_any_resource}"
-        .strip(),
+        f"{TRACING_REASON} {on_any_resource}".strip(),
     )
     function = lambda_.Function(
         scope,

@@ -175,3 +175,17 @@ def test_status_says_who_asked_for_an_update_requested_by_an_event(emulator: Loc
     # Then it names who asked, with the account the event came from
     assert text.code == 0, text.stderr
     assert "Requested by" in text.stdout and "alice@example.com (account 123456789012, source" in text.stdout
+
+
+def test_a_local_command_leaves_no_metric_behind_for_a_later_flush() -> None:
+    # Given an update run by a local command, its functions' metrics disabled (they would mix with its output)
+    from endpoint_updater.core.observability import metrics
+
+    run = invoke("start", "--local", "--wait", *NEW_MODEL)
+    assert run.code == 0, run.stdout + run.stderr
+
+    # When the command has ended
+    # Then the process's shared metric set is empty: Powertools clears it only when it publishes, so what the
+    # disabled run added would otherwise go out with the next flush in this process
+    assert metrics.metric_set == {}
+    assert metrics.metadata_set == {}
