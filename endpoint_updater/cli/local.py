@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from endpoint_updater.core.observability import metrics
 from endpoint_updater.offline.demo import prepare_endpoint
 from endpoint_updater.offline.runner import LocalRunner, environment
 
@@ -36,6 +35,3 @@ def session() -> Iterator[LocalRunner]:
             yield runner
         finally:
             _active.pop()
-            # Powertools clears the shared metric set only when it publishes: what the disabled functions added
-            # would go out with the next flush in this process.
-            metrics.clear_metrics()
