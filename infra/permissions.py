@@ -133,8 +133,10 @@ WILDCARD_REASONS: Mapping[str, str] = MappingProxyType(
         NEW_ENDPOINT_CONFIG: "Configs the workflow creates, named <endpoint>-<start time>-<hash> per execution, "
         "for endpoints matching the endpointNamePattern setting.",
         SCALABLE_TARGET: "Scalable-target ARNs end in an id assigned by Application Auto Scaling and no condition key "
-        "names the resource id; the statement is limited by condition keys to SageMaker variant dimensions, and the "
-        "restore writes only the update's own endpoint's variants (endpoint_updater/core/snapshot_check.py).",
+        "names the resource id; registering, deregistering and the policy and scheduled-action writes are limited "
+        "by condition keys to SageMaker variant dimensions. The tagging actions (ListTagsForResource, TagResource) "
+        "take no such key, so TagResource can reach any scalable target of the account; the code tags only the "
+        "targets of the update's own endpoint, checked before any write (endpoint_updater/core/snapshot_check.py).",
         ALARM: "Step-scaling alarms are named by their owners, so re-pointing them (PutMetricAlarm) and reading "
         "them cannot be narrowed by name; the restore writes only alarms the snapshot captured for the endpoint, "
         "whose live content beyond the endpoint's scaling actions is unchanged (endpoint_updater/core/"
