@@ -66,6 +66,13 @@ def check_variant(request: Request, config: dict[str, Any]) -> None:
     if request.ModelPackage["VariantName"] not in names:
         raise InvalidInput(f"ModelPackage.VariantName: {request.ModelPackage['VariantName']!r} is not one of the "
                            f"endpoint's production variants: {', '.join(names)}")
+    # The package's model will run under the role of the model the variant serves now (create): refuse a role
+    # outside the deployment's patterns here, before anything changes, rather than at CreateModel.
+    current = next(v.get("ModelName") for v in config["ProductionVariants"]
+                   if v["VariantName"] == request.ModelPackage["VariantName"])
+    if current:
+        role = client("sagemaker").describe_model(ModelName=current).get("ExecutionRoleArn", "")
+        guardrails.check_role(f"the execution role of model {current}", role)
 
 
 def create(package_arn: str, current_model: str) -> str:

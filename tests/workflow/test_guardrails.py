@@ -139,12 +139,19 @@ def test_a_model_package_cannot_borrow_a_role_outside_the_execution_role_pattern
     # When an approved package is deployed to that variant (the second half: its container would get the role)
     execution = runner.run({"EndpointName": "borrow-prod", "PollIntervalSeconds": 1,
                             "ModelPackage": {"ModelPackageArn": package, "VariantName": "AllTraffic"}})
-    # Then CreateModel refuses before calling AWS, naming the guardrail's setting; no model has the role
+    # Then the first step refuses it, before anything changes, naming the guardrail's setting; no model has the
+    # role
     assert execution.status == "FAILED"
     assert execution.error == "ChangeNotAllowed"
+    assert execution.tasks_entered == ["ValidateAndSnapshot"]
     assert "executionRolePatterns" in (execution.cause or "") and admin in (execution.cause or "")
     assert ("create_model", "sagemaker:CreateModel") not in runner.calls
     assert model_name(package) not in {m["ModelName"] for m in sagemaker.list_models()["Models"]}
-    # And the scaling is restored as before, on the old config
+    # And the scaling is as before, on the old config
     assert scaling_state("borrow-prod") == before
     assert endpoint_state("borrow-prod")["EndpointConfigName"] == "borrow-prod-config-1"
+    # And a dry run reports the same refusal
+    dry = runner.run({"EndpointName": "borrow-prod", "DryRun": True,
+                      "ModelPackage": {"ModelPackageArn": package, "VariantName": "AllTraffic"}})
+    assert dry.status == "SUCCEEDED", dry.cause
+    assert dry.output["Refusal"]["Error"] == "ChangeNotAllowed" and admin in dry.output["Refusal"]["Cause"]
