@@ -28,7 +28,7 @@ from rich.live import Live
 from endpoint_updater.cli import errors, render, workflow
 from endpoint_updater.cli import request as inputs
 from endpoint_updater.cli.errors import CliError
-from endpoint_updater.core import clock
+from endpoint_updater.core import clock, shapes
 from endpoint_updater.core.request import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
 from endpoint_updater.names import CLI_STATE_MACHINE_ENV, TABLE_ENV, execution_arn
 
@@ -266,7 +266,7 @@ def plan(as_json: bool, local: bool, region: str | None, profile: str | None, **
     from endpoint_updater.core.errors import AwsRequestFailed, AwsTransientError
     from endpoint_updater.core.request import parse_request
 
-    request = parse_request(build_request(options, local), inputs.variant_fields())
+    request = parse_request(build_request(options, local), shapes.variant_fields())
     now = clock.now()
     # The real name carries the execution's start time and ARN; this one shows its form.
     new_name = endpoint_config.new_config_name(request.EndpointName, "plan", now.isoformat())

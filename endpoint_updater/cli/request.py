@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-import botocore.session
-
 from endpoint_updater.cli.errors import INVALID, CliError
+from endpoint_updater.core import shapes
 from endpoint_updater.core.errors import InvalidInput
 from endpoint_updater.core.request import parse_request
 
@@ -19,13 +17,6 @@ NAME_MAX = 80
 # Local executions poll the emulated endpoint every second unless --poll-interval says otherwise.
 LOCAL_POLL_INTERVAL_SECONDS = 1
 _NOT_IN_NAME = re.compile(r"[^0-9A-Za-z_-]")
-
-
-@functools.cache
-def variant_fields() -> frozenset[str]:
-    """ProductionVariant's fields from the SDK's service model: no client, so no region is needed yet."""
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for("ProductionVariant").members)
 
 
 def read_input_file(path: str) -> dict[str, Any]:
@@ -105,7 +96,7 @@ def validated(raw: dict[str, Any]) -> dict[str, Any]:
     """The canonical input: checked as the workflow checks it, with every default written out, so that the
     same request is the same text (and so gets the same execution name)."""
     try:
-        request = parse_request(raw, variant_fields())
+        request = parse_request(raw, shapes.variant_fields())
     except InvalidInput as error:
         raise CliError(str(error), INVALID) from error
     return {key: value for key, value in request.to_dict().items() if value is not None}

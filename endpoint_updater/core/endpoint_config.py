@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
-from endpoint_updater.core import store
+from endpoint_updater.core import shapes, store
 from endpoint_updater.core.aws import client, error_code, paginate
 from endpoint_updater.core.endpoint import describe_endpoint, variants
 from endpoint_updater.core.errors import EndpointConfigConflict
@@ -43,16 +43,12 @@ def all_variants(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {v["VariantName"]: v for key in VARIANT_LISTS for v in config.get(key) or []}
 
 
-def variant_fields() -> frozenset[str]:
-    return frozenset(client("sagemaker").meta.service_model.shape_for("ProductionVariant").members)
-
-
 def check_changes(endpoint: str, config: dict[str, Any], changes: list[dict[str, Any]],
                   deployment: dict[str, Any] | None) -> list[str]:
     """Problems with the requested changes against the endpoint's current config."""
     problems = []
     current = all_variants(config)
-    model = client("sagemaker").meta.service_model
+    model = shapes.sagemaker_model()
     validator = ParamValidator()
     for index, change in enumerate(changes):
         where = f"VariantChanges[{index}]"

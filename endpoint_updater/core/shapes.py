@@ -17,7 +17,7 @@ import math
 import re
 from typing import Any
 
-import botocore.session
+import boto3
 
 # The keywords `check` enforces; every other keyword in the schema must be an annotation (a test holds the
 # schema to these, so that a limit added to it cannot go unenforced).
@@ -183,8 +183,20 @@ def _join(path: str, key: str) -> str:
 
 @functools.cache
 def sagemaker_model() -> Any:
-    """The SageMaker service model of the SDK this code runs with: the API the functions call."""
-    return botocore.session.get_session().get_service_model("sagemaker")
+    """The SageMaker service model of the SDK this code runs with: the API the functions call.
+
+    Read through boto3's default session, the one the functions' clients are made from, so the model file is
+    parsed once per process (a session of its own would parse it again: about 50 ms more on a cold start).
+    No client is made, so the command line can validate before any region is known."""
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    # boto3 exposes no service model without a client; its session's botocore session holds the loader cache.
+    return boto3.DEFAULT_SESSION._session.get_service_model("sagemaker")  # type: ignore[union-attr]
+
+
+def variant_fields() -> frozenset[str]:
+    """The ProductionVariant fields the API accepts."""
+    return frozenset(sagemaker_model().shape_for("ProductionVariant").members)
 
 
 def check_shape(value: Any, shape: Any, path: str, problems: list[str]) -> None:

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from endpoint_updater.core import endpoint_config, model_package, plan, scaling, store
+from endpoint_updater.core import endpoint_config, model_package, plan, scaling, shapes, store
 from endpoint_updater.core.endpoint import variants
 from endpoint_updater.core.errors import EndpointUpdateInProgress, ScalingRestorePending
 from endpoint_updater.core.observability import logger
@@ -22,7 +22,7 @@ from endpoint_updater.core.request import parse_request
 def validate_and_snapshot(raw_input: Any, execution_arn: str, start_time: str) -> dict[str, Any]:
     """The workflow's state for the steps that follow: the request, the plan, the endpoint as it was, the
     new config's name, the deadline and the captured targets."""
-    request = model_package.with_model(parse_request(raw_input, endpoint_config.variant_fields()))
+    request = model_package.with_model(parse_request(raw_input, shapes.variant_fields()))
     name = request.EndpointName
     new_config_name = endpoint_config.new_config_name(name, execution_arn, start_time)
     if request.DryRun:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from endpoint_updater.core import endpoint_config, plan
+from endpoint_updater.core import plan, shapes
 from endpoint_updater.core.request import parse_request
 from endpoint_updater.offline.runner import LocalRunner
 from endpoint_updater.offline.scenario import ScalingSpec, VariantSpec, attach_scaling, create_endpoint
@@ -25,7 +25,7 @@ def test_the_plan_rounds_a_fractional_raise_up(runner: LocalRunner, percent: int
     attach_scaling(ENDPOINT, "AllTraffic", ScalingSpec(max_capacity=10))
     attach_scaling(ENDPOINT, "Canary", ScalingSpec(max_capacity=10))
     request = parse_request({"EndpointName": ENDPOINT, "CapacityIncrease": {"Percent": percent}, "DryRun": True},
-                            endpoint_config.variant_fields())
+                            shapes.variant_fields())
     # When the update is planned
     planned = plan.dry_run(request, f"{ENDPOINT}-next")
     # Then each autoscaled variant is raised to the rounded-up count, and the new config starts there
