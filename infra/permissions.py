@@ -59,6 +59,7 @@ from types import MappingProxyType
 
 from endpoint_updater.core.guardrails import Guardrails
 from statemachine import EVENT_FUNCTIONS
+from statemachine.diagram import write_or_check
 
 ConditionValue = str | tuple[str, ...]
 
@@ -625,21 +626,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.write is None and args.check is None:
         sys.stdout.write(permissions_table() + "\n" + wildcard_list())
         return 0
-    path: Path = args.write or args.check
-    document = path.read_text(encoding="utf-8")
-    try:
-        updated = replaced(document)
-    except ValueError as error:
-        print(f"{path}: {error}", file=sys.stderr)
-        return 2
-    if args.check is not None:
-        if updated != document:
-            print(f"{path}: the permissions table is out of date; run `make docs-tables`", file=sys.stderr)
-            return 1
-        return 0
-    path.write_text(updated, encoding="utf-8")
-    return 0
-
+    return write_or_check(args.write or args.check, replaced, check=args.check is not None,
+                          stale="the permissions table is out of date; run `make docs-tables`")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,16 +99,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.write is None and args.check is None:
         sys.stdout.write(mermaid(json.loads(read_definition())))
         return 0
-    path: Path = args.write or args.check
+    return write_or_check(args.write or args.check, replaced, check=args.check is not None,
+                          stale="the state machine diagram is out of date; run `make diagram`")
+
+
+def write_or_check(path: Path, replace: Callable[[str], str], *, check: bool, stale: str) -> int:
+    """Put the generated text into FILE (`replace` returns the document with it between its markers), or, with
+    `check`, exit 1 saying `stale` when FILE's text differs; 2 when FILE has no markers. Every generated block
+    of the docs goes through here (this diagram, the permissions table)."""
     document = path.read_text(encoding="utf-8")
     try:
-        updated = replaced(document)
+        updated = replace(document)
     except ValueError as error:
         print(f"{path}: {error}", file=sys.stderr)
         return 2
-    if args.check is not None:
+    if check:
         if updated != document:
-            print(f"{path}: the state machine diagram is out of date; run `make diagram`", file=sys.stderr)
+            print(f"{path}: {stale}", file=sys.stderr)
             return 1
         return 0
     path.write_text(updated, encoding="utf-8")
