@@ -120,6 +120,16 @@ def _number(problems: list[str], path: str, value: Any, low: float | None, high:
         problems.append(f"{path}: {shown(value)} is not allowed; give {kind} {_range_text(low, high, '')}".rstrip())
 
 
+def _list(problems: list[str], path: str, value: Any, low: int | None, high: int | None) -> bool:
+    """Whether `value` is a list (its items are then checked); a wrong length is a problem too."""
+    if not isinstance(value, list):
+        problems.append(f"{path}: {shown(value)} is not allowed; give a list")
+        return False
+    if (low is not None and len(value) < low) or (high is not None and len(value) > high):
+        problems.append(f"{path}: {len(value)} items; give a list {_range_text(low, high, ' items')}")
+    return True
+
+
 def check(value: Any, spec: dict[str, Any], path: str, problems: list[str]) -> None:
     """Check `value` against the JSON Schema node `spec` (the keywords in SCHEMA_KEYWORDS)."""
     kind = spec.get("type")
@@ -132,12 +142,8 @@ def check(value: Any, spec: dict[str, Any], path: str, problems: list[str]) -> N
         if not isinstance(value, bool):
             problems.append(f"{path}: {shown(value)} is not allowed; give true or false")
     elif kind == "array":
-        if not isinstance(value, list):
-            problems.append(f"{path}: {shown(value)} is not allowed; give a list")
+        if not _list(problems, path, value, spec.get("minItems"), spec.get("maxItems")):
             return
-        low, high = spec.get("minItems"), spec.get("maxItems")
-        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
-            problems.append(f"{path}: {len(value)} items; give a list {_range_text(low, high, ' items')}")
         if "items" in spec:
             for index, item in enumerate(value):
                 check(item, spec["items"], f"{path}[{index}]", problems)
@@ -218,12 +224,8 @@ def check_shape(value: Any, shape: Any, path: str, problems: list[str]) -> None:
             if key in shape.members:
                 check_shape(item, shape.members[key], f"{path}.{key}", problems)
     elif kind == "list":
-        if not isinstance(value, list):
-            problems.append(f"{path}: {shown(value)} is not allowed; give a list")
+        if not _list(problems, path, value, meta.get("min"), meta.get("max")):
             return
-        low, high = meta.get("min"), meta.get("max")
-        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
-            problems.append(f"{path}: {len(value)} items; give a list {_range_text(low, high, ' items')}")
         for index, item in enumerate(value):
             check_shape(item, shape.member, f"{path}[{index}]", problems)
     elif kind == "map":
