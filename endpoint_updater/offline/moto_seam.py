@@ -178,9 +178,9 @@ def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
 
 # -- time in the interpreter --------------------------------------------------------------------------------
 
-Pause = Callable[[str, float, Callable[[], bool]], None]
+Pause = Callable[[str, float | None, Callable[[], bool]], None]
 """pause(execution ARN, seconds, still_running): return once `seconds` of emulated time have passed, or
-as soon as still_running() is False (the execution stopped or timed out)."""
+as soon as still_running() is False (the execution stopped or timed out); `seconds` None: no due moment."""
 
 
 Deadline = Callable[[float, Callable[[float], bool]], bool]
@@ -450,7 +450,7 @@ def task_tokens() -> Iterator[None]:
             worker = execution.exec_worker
             env = None if worker is None else worker.env
             endpoint = None if env is None else env.callback_pool_manager.get(token)
-            if endpoint is None:
+            if env is None or endpoint is None:
                 continue
             with _token_lock:
                 waiting = _token_waits.get(endpoint)

@@ -11,8 +11,9 @@ interpreter would really sleep through them. Here they are skipped instead, with
 * Time jumps only while the caller waits for the workflow (`wait_for`, `sleep`: the runner's `wait`,
   `wait_for_state` and `sleep` use them), and only when every running execution is paused: the clock
   then moves straight to the earliest moment anything is due (a pause ends, a step's or an execution's
-  TimeoutSeconds, a timer, the caller's own `sleep`). The order in which things happen is the order real time would give them, so
-  poll counts, deadlines and rollbacks come out the same; only the idle seconds are gone.
+  TimeoutSeconds, a timer, the caller's own `sleep`). The order in which things happen is the order real
+  time would give them, so poll counts, deadlines and rollbacks come out the same; only the idle seconds
+  are gone.
 * Outside those calls the caller is busy (it starts an execution, stops one, looks at the endpoint) and
   time runs at real speed only, as it would on AWS while a person or a program acts: a test that stops an
   execution "while it waits" still finds it waiting.
