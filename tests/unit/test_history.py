@@ -115,7 +115,7 @@ def test_an_interval_alone_is_checked_against_the_default_timeout() -> None:
 def test_the_poll_interval_does_not_limit_an_events_request() -> None:
     # With events the polling loop never runs: the safety interval is the one that counts
     request = parse_request({"EndpointName": "e", "PollIntervalSeconds": 1, "TimeoutSeconds": 86400}, variant_fields())
-    assert (request.Completion, request.SafetyIntervalSeconds) == ("events", 300)
+    assert (request.Completion, request.SafetyIntervalSeconds) == ("events", 900)
 
 
 def test_a_field_out_of_its_range_is_reported_on_its_own() -> None:
