@@ -271,3 +271,13 @@ def test_the_next_event_wait_is_cut_short_at_the_deadline_and_lasts_at_least_a_s
     soon = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=40)).isoformat()
     assert 39 <= endpoint.seconds_to_wait_for_event(soon, 300) <= 40
     assert endpoint.seconds_to_wait_for_event("2000-01-01T00:00:00+00:00", 300) == 1
+
+
+def test_the_event_rule_matches_the_endpoints_this_deployment_may_touch() -> None:
+    from endpoint_updater.names import endpoint_event_pattern
+
+    pattern = endpoint_event_pattern(["churn-*", "fraud-prod", "a?b**c"])
+    assert pattern["source"] == ["aws.sagemaker"]
+    assert pattern["detail-type"] == ["SageMaker Endpoint State Change", "SageMaker Endpoint Deployment State Change"]
+    # EventBridge's wildcard knows `*` only: `?` widens to `*`, never narrows
+    assert pattern["detail"] == {"EndpointName": [{"wildcard": "churn-*"}, "fraud-prod", {"wildcard": "a*b*c"}]}
