@@ -324,6 +324,24 @@ _RESTORE = (
     _WRITE_RECORDS,
 )
 
+# Event-driven completion (endpoint_updater/core/completion.py): the await function stores the task token on
+# the update record, then looks once; the resume function, on an endpoint event, reads the lock and the holder's
+# record, confirms with DescribeEndpoint, claims the token and hands the check's result to Step Functions.
+# SendTaskSuccess and SendTaskFailure: the Service Authorization Reference's table names no resource type for them,
+# yet Step Functions authorizes a callback against the state machine whose task issued the token (its
+# AccessDeniedException names "on resource: arn:...:stateMachine:<name>", and the CDK's grantTaskResponse and the
+# SAM StepFunctionsCallbackPolicy template grant on the state machine). Of the two readings this is the narrower
+# grant, and its failure mode is safe: a refused callback raises (the function's alarm, the UndeliveredEvents
+# queue) and the wait's timeout still ends in one DescribeEndpoint poll, the polling policy of `Completion:
+# polling`.
+_COMPLETE_WAIT = (
+    Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
+    Grant(actions=("states:SendTaskSuccess", "states:SendTaskFailure"), resources=(STATE_MACHINE,)),
+    # The lock and the update record: reading them, storing the token (await) and claiming it (both).
+    _READ_RECORDS,
+    _WRITE_RECORDS,
+)
+
 PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
     {
         "validate_and_snapshot": (
@@ -369,6 +387,7 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             # A confirmed capacity raise goes into the update's progress.
             _WRITE_RECORDS,
         ),
+        "await_endpoint": _COMPLETE_WAIT,
         "create_model": (
             Grant(actions=("sagemaker:DescribeEndpointConfig",), resources=(ENDPOINT_CONFIG,)),
             Grant(actions=("sagemaker:DescribeModel",), resources=(MODEL,)),
@@ -413,6 +432,7 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             # compatibility between event sources and encrypted topics").
             Grant(actions=("kms:GenerateDataKey", "kms:Decrypt"), resources=(NOTIFICATION_KEY,)),
         ),
+        "resume_update": _COMPLETE_WAIT,
     }
 )
 
