@@ -33,6 +33,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from endpoint_updater import names
+from endpoint_updater.core import completion
 from endpoint_updater.core.errors import SnapshotRefused
 
 # Step Functions metric name -> what the alarm says (AWS/States metrics of a state machine).
@@ -86,8 +87,8 @@ PERIOD = Duration.minutes(5)
 # How the workflow learned that an update or a capacity raise ended (endpoint_updater/core/completion.py, metric
 # CompletionDetectionDelay, dimension Path): an endpoint event, the await function's own look when it stored the
 # token, the safety-net poll after a wait timed out, or the polling loop (Completion "polling").
-DETECTION_DELAY_METRIC = "CompletionDetectionDelay"
-COMPLETION_PATHS = ("event", "await", "safety-net", "polling")
+DETECTION_DELAY_METRIC = completion.DETECTION_DELAY_METRIC
+COMPLETION_PATHS = (completion.PATH_EVENT, completion.PATH_AWAIT, completion.PATH_SAFETY_NET, completion.PATH_POLLING)
 # Events not arriving: in events mode, the safety net found at least this many completions within the window, and
 # more than the events did. One lost event is within the contract of best-effort delivery; a rule that delivers
 # nothing makes every wait end at its timeout, each update then costs a safety interval and a transition or two
@@ -162,8 +163,8 @@ class Monitoring(Construct):
 
         # FILL: a window without a single event detection has no data point for it, and is the case to catch
         # (CloudWatch User Guide, "Metric math syntax and functions": FILL, IF, comparison and logical operators).
-        safety_net = {"safetynet": delay("safety-net", cloudwatch.Stats.SAMPLE_COUNT, SAFETY_NET_WINDOW),
-                      "event": delay("event", cloudwatch.Stats.SAMPLE_COUNT, SAFETY_NET_WINDOW)}
+        safety_net = {"safetynet": delay(completion.PATH_SAFETY_NET, cloudwatch.Stats.SAMPLE_COUNT, SAFETY_NET_WINDOW),
+                      "event": delay(completion.PATH_EVENT, cloudwatch.Stats.SAMPLE_COUNT, SAFETY_NET_WINDOW)}
         alarm_id, description = EVENTS_MISSING
         self._alarm(alarm_id, description, cloudwatch.MathExpression(
             expression=f"IF(FILL(safetynet, 0) >= {SAFETY_NET_DETECTIONS} AND FILL(safetynet, 0) > FILL(event, 0), "

@@ -52,7 +52,7 @@ import argparse
 import itertools
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -259,14 +259,30 @@ _DESCRIBE_SCALING = Grant(
 # scalable-dimension condition key (only the aws: tag keys), so they are limited to scalable targets only.
 _READ_TARGET_TAGS = Grant(actions=("application-autoscaling:ListTagsForResource",), resources=(SCALABLE_TARGET,))
 
-# The updates table: reading the lock and the update record, and conditional writes. TransactWriteItems
-# has no IAM action of its own: DynamoDB authorizes each of its items' actions (DynamoDB Developer Guide,
-# "Using IAM with DynamoDB transactions").
+# The updates table: reading the lock and the update record, and conditional writes.
 _READ_RECORDS = Grant(actions=("dynamodb:GetItem",), resources=(UPDATES_TABLE,))
 _WRITE_RECORDS = Grant(actions=("dynamodb:UpdateItem",), resources=(UPDATES_TABLE,))
-IMPLIED_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType({
-    "dynamodb:TransactWriteItems": frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem"}),
+# TransactWriteItems has no IAM action of its own: DynamoDB authorizes each of its items with the action of the
+# item's kind (DynamoDB Developer Guide, "Using IAM with DynamoDB transactions": Put, Update and Delete as
+# PutItem, UpdateItem and DeleteItem, ConditionCheck as dynamodb:ConditionCheckItem).
+TRANSACTION = "dynamodb:TransactWriteItems"
+TRANSACTION_ITEM_ACTIONS: Mapping[str, str] = MappingProxyType({
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
 })
+
+
+def authorized_as(action: str, transaction_items: Iterable[str] = ()) -> set[str]:
+    """The IAM actions a call is authorized as: its own, or for a transaction those of its items' kinds."""
+    if action != TRANSACTION:
+        return {action}
+    unknown = sorted(set(transaction_items) - set(TRANSACTION_ITEM_ACTIONS))
+    if unknown or not transaction_items:
+        raise ValueError(f"{TRANSACTION} with items {sorted(transaction_items)}: each item is one of "
+                         f"{', '.join(TRANSACTION_ITEM_ACTIONS)}")
+    return {TRANSACTION_ITEM_ACTIONS[item] for item in transaction_items}
 
 # The change guardrails that SageMaker's condition keys on CreateEndpointConfig can state (Service
 # Authorization Reference, Amazon SageMaker: sagemaker:InstanceTypes, "the list of all instance types
@@ -337,9 +353,6 @@ _RESTORE = (
 _COMPLETE_WAIT = (
     Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
     Grant(actions=("states:SendTaskSuccess", "states:SendTaskFailure"), resources=(STATE_MACHINE,)),
-    # The lock and the update record: reading them, storing the token (await) and claiming it (both).
-    _READ_RECORDS,
-    _WRITE_RECORDS,
 )
 
 PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
@@ -387,7 +400,13 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             # A confirmed capacity raise goes into the update's progress.
             _WRITE_RECORDS,
         ),
-        "await_endpoint": _COMPLETE_WAIT,
+        "await_endpoint": (
+            *_COMPLETE_WAIT,
+            # Storing the token: one transaction checks the lock (ConditionCheck) and updates the record; then
+            # claiming it back (and putting it back when the outcome could not be sent), or recording a confirmed
+            # capacity raise, are updates of the record.
+            Grant(actions=("dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"), resources=(UPDATES_TABLE,)),
+        ),
         "create_model": (
             Grant(actions=("sagemaker:DescribeEndpointConfig",), resources=(ENDPOINT_CONFIG,)),
             Grant(actions=("sagemaker:DescribeModel",), resources=(MODEL,)),
@@ -432,7 +451,13 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             # compatibility between event sources and encrypted topics").
             Grant(actions=("kms:GenerateDataKey", "kms:Decrypt"), resources=(NOTIFICATION_KEY,)),
         ),
-        "resume_update": _COMPLETE_WAIT,
+        "resume_update": (
+            *_COMPLETE_WAIT,
+            # Reading the lock and its holder's wait; claiming the token (and putting it back when the outcome
+            # could not be sent), or recording a confirmed capacity raise.
+            _READ_RECORDS,
+            _WRITE_RECORDS,
+        ),
     }
 )
 
