@@ -27,9 +27,11 @@ UPDATE_REQUEST_SOURCE = "updateRequestSource"
 UPDATE_REQUEST_PRINCIPALS = "updateRequestPrincipals"
 MODEL_PACKAGE_DEPLOYMENTS = "modelPackageDeployments"
 DEFAULT_UPDATE_REQUEST_SOURCE = names.DEFAULT_UPDATE_REQUEST_SOURCE
-# Workflow input fields a deployment of a model package group may set besides its endpoint and variant.
-DEPLOYMENT_OPTIONS = frozenset({"CapacityIncrease", "DeploymentConfig", "InitialPollDelaySeconds",
-                                "PollIntervalSeconds", "TimeoutSeconds"})
+# Workflow input fields a deployment of a model package group may set besides its endpoint and variant. Completion
+# and SafetyIntervalSeconds too: an account whose SageMaker events do not reach the stack's rule deploys its
+# approved packages with "Completion": "polling".
+DEPLOYMENT_OPTIONS = frozenset({"CapacityIncrease", "Completion", "DeploymentConfig", "InitialPollDelaySeconds",
+                                "PollIntervalSeconds", "SafetyIntervalSeconds", "TimeoutSeconds"})
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _SOURCE = re.compile(r"^[A-Za-z0-9._/-]{1,256}$")
 DEFAULT_RECORD_RETENTION_DAYS = names.DEFAULT_RECORD_RETENTION_DAYS

@@ -2,9 +2,14 @@
 
 A Catch never runs when an execution is stopped or reaches the state machine's own timeout, so aborted
 and timed-out executions alarm as loudly as failures. The functions EventBridge invokes (the recovery, the
-start of triggered updates, the end-of-update message) run asynchronously: when one still fails after
-Lambda's retries, its invocation goes to the UndeliveredEvents queue (its on-failure destination). Each one's
-errors alarm, and so does a message in that queue, which also holds the events the rules could not deliver.
+start of triggered updates, the end-of-update message, the resume on endpoint events) run asynchronously: when
+one still fails after Lambda's retries, its invocation goes to the UndeliveredEvents queue (its on-failure
+destination). Each one's errors alarm, and so does a message in that queue, which also holds the events the rules
+could not deliver.
+
+Event-driven completion has a dashboard: how soon the workflow learned that an update ended, by the path that
+told it (an event, the await function's own look, the safety-net poll, the polling loop), and an alarm when the
+safety net does the events' work.
 
 An alarm action publishes as the CloudWatch service principal. The topic's policy allows that principal to
 publish only for these alarms of this account (aws:SourceArn and aws:SourceAccount, as the CloudWatch User Guide's
@@ -28,6 +33,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from endpoint_updater import names
+from endpoint_updater.core import completion
 from endpoint_updater.core.errors import SnapshotRefused
 
 # Step Functions metric name -> what the alarm says (AWS/States metrics of a state machine).
@@ -54,6 +60,11 @@ FUNCTION_ALARMS: dict[str, tuple[str, str]] = {
     "notify_update": ("NotificationFailed", "The end-of-update message of an endpoint update could not be "
                       "published (Lambda retries it twice, then keeps the event in the UndeliveredEvents "
                       "queue). The execution's status and the updates table still say how the update ended."),
+    "resume_update": ("ResumeFailed", "A SageMaker endpoint event raised an error in the resume function (Lambda "
+                      "retries it twice, then keeps the event in the UndeliveredEvents queue). The waiting update is "
+                      "not lost: its safety-net poll decides within one SafetyIntervalSeconds. The function's log "
+                      "says why; an AccessDeniedException on SendTaskSuccess or SendTaskFailure means the role "
+                      "cannot complete the state machine's callbacks (docs/settings-and-permissions.md)."),
 }
 NAME_CONFLICT = ("TriggerNameConflict", "A triggering event's execution name was taken by an execution with another "
                  "input, so the update it asked for was not started: someone may have started that name first on "
@@ -72,6 +83,24 @@ SNAPSHOT_REFUSED = ("SnapshotRefused", "A restore refused the scaling snapshot s
                     "unrestored. Someone who can write the table may have changed it: find out who, then restore "
                     "the endpoint's scaling by hand. The function's log names the endpoint and the problems.")
 PERIOD = Duration.minutes(5)
+
+# How the workflow learned that an update or a capacity raise ended (endpoint_updater/core/completion.py, metric
+# CompletionDetectionDelay, dimension Path): an endpoint event, the await function's own look when it stored the
+# token, the safety-net poll after a wait timed out, or the polling loop (Completion "polling").
+DETECTION_DELAY_METRIC = completion.DETECTION_DELAY_METRIC
+COMPLETION_PATHS = (completion.PATH_EVENT, completion.PATH_AWAIT, completion.PATH_SAFETY_NET, completion.PATH_POLLING)
+# Events not arriving: in events mode, the safety net found at least this many completions within the window, and
+# more than the events did. One lost event is within the contract of best-effort delivery; a rule that delivers
+# nothing makes every wait end at its timeout, each update then costs a safety interval and a transition or two
+# more per cycle than it should.
+SAFETY_NET_WINDOW = Duration.hours(6)
+SAFETY_NET_DETECTIONS = 2
+EVENTS_MISSING = ("CompletionEventsMissing", "In the last six hours the safety-net poll, not a SageMaker event, "
+                  "detected most ends of updates (metric CompletionDetectionDelay, Path safety-net, at least twice "
+                  "and more often than Path event). Updates still complete, each about one SafetyIntervalSeconds "
+                  "late. Check that the ResumeOnEndpointEvents rule is enabled and matches the endpoint (its "
+                  "invocations metric, the resume function's log, the UndeliveredEvents queue); in an account "
+                  "that cannot route SageMaker's events to the default bus, send Completion \"polling\".")
 
 
 class Monitoring(Construct):
@@ -118,6 +147,44 @@ class Monitoring(Construct):
             alarm_id, description = UNDELIVERED_EVENTS
             self._alarm(alarm_id, description, undelivered_events.metric_approximate_number_of_messages_visible(
                 statistic=cloudwatch.Stats.MAXIMUM, period=PERIOD))
+        if functions is not None and "resume_update" in functions:
+            self._completion_detection()
+
+    def _completion_detection(self) -> None:
+        """The dashboard of how ends of updates are detected, by path, and the alarm for events that do not arrive.
+
+        The functions publish CompletionDetectionDelay with the embedded metric format, dimensions `service` and
+        `Path`; a detection is one sample, so SampleCount counts them."""
+        def delay(path: str, statistic: str, period: Duration = PERIOD) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=names.METRICS_NAMESPACE, metric_name=DETECTION_DELAY_METRIC,
+                dimensions_map={"service": names.SERVICE_NAME, "Path": path}, statistic=statistic, period=period,
+                label=path)
+
+        # FILL: a window without a single event detection has no data point for it, and is the case to catch
+        # (CloudWatch User Guide, "Metric math syntax and functions": FILL, IF, comparison and logical operators).
+        safety_net = {"safetynet": delay(completion.PATH_SAFETY_NET, cloudwatch.Stats.SAMPLE_COUNT, SAFETY_NET_WINDOW),
+                      "event": delay(completion.PATH_EVENT, cloudwatch.Stats.SAMPLE_COUNT, SAFETY_NET_WINDOW)}
+        alarm_id, description = EVENTS_MISSING
+        self._alarm(alarm_id, description, cloudwatch.MathExpression(
+            expression=f"IF(FILL(safetynet, 0) >= {SAFETY_NET_DETECTIONS} AND FILL(safetynet, 0) > FILL(event, 0), "
+                       "1, 0)",
+            using_metrics=safety_net, period=SAFETY_NET_WINDOW,
+            label="Safety net detected most ends of updates"))
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(7))
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Completion detection delay by path (seconds, average)", width=8,
+                left=[delay(path, cloudwatch.Stats.AVERAGE) for path in COMPLETION_PATHS]),
+            cloudwatch.GraphWidget(
+                title="Completion detection delay by path (seconds, p99)", width=8,
+                left=[delay(path, cloudwatch.Stats.p(99)) for path in COMPLETION_PATHS]),
+            cloudwatch.GraphWidget(
+                title="Completions detected by path (count)", width=8, stacked=True,
+                left=[delay(path, cloudwatch.Stats.SAMPLE_COUNT) for path in COMPLETION_PATHS]),
+        )
+        self.dashboard.add_widgets(cloudwatch.AlarmStatusWidget(
+            title="Alarms", width=24, alarms=list(self.alarms.values())))
 
     def _alarm(self, alarm_id: str, description: str, metric: cloudwatch.IMetric) -> None:
         """Fires on the first occurrence within a period, and notifies the topic."""

@@ -52,7 +52,7 @@ import argparse
 import itertools
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -259,14 +259,30 @@ _DESCRIBE_SCALING = Grant(
 # scalable-dimension condition key (only the aws: tag keys), so they are limited to scalable targets only.
 _READ_TARGET_TAGS = Grant(actions=("application-autoscaling:ListTagsForResource",), resources=(SCALABLE_TARGET,))
 
-# The updates table: reading the lock and the update record, and conditional writes. TransactWriteItems
-# has no IAM action of its own: DynamoDB authorizes each of its items' actions (DynamoDB Developer Guide,
-# "Using IAM with DynamoDB transactions").
+# The updates table: reading the lock and the update record, and conditional writes.
 _READ_RECORDS = Grant(actions=("dynamodb:GetItem",), resources=(UPDATES_TABLE,))
 _WRITE_RECORDS = Grant(actions=("dynamodb:UpdateItem",), resources=(UPDATES_TABLE,))
-IMPLIED_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType({
-    "dynamodb:TransactWriteItems": frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem"}),
+# TransactWriteItems has no IAM action of its own: DynamoDB authorizes each of its items with the action of the
+# item's kind (DynamoDB Developer Guide, "Using IAM with DynamoDB transactions": Put, Update and Delete as
+# PutItem, UpdateItem and DeleteItem, ConditionCheck as dynamodb:ConditionCheckItem).
+TRANSACTION = "dynamodb:TransactWriteItems"
+TRANSACTION_ITEM_ACTIONS: Mapping[str, str] = MappingProxyType({
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
 })
+
+
+def authorized_as(action: str, transaction_items: Iterable[str] = ()) -> set[str]:
+    """The IAM actions a call is authorized as: its own, or for a transaction those of its items' kinds."""
+    if action != TRANSACTION:
+        return {action}
+    unknown = sorted(set(transaction_items) - set(TRANSACTION_ITEM_ACTIONS))
+    if unknown or not transaction_items:
+        raise ValueError(f"{TRANSACTION} with items {sorted(transaction_items)}: each item is one of "
+                         f"{', '.join(TRANSACTION_ITEM_ACTIONS)}")
+    return {TRANSACTION_ITEM_ACTIONS[item] for item in transaction_items}
 
 # The change guardrails that SageMaker's condition keys on CreateEndpointConfig can state (Service
 # Authorization Reference, Amazon SageMaker: sagemaker:InstanceTypes, "the list of all instance types
@@ -324,6 +340,21 @@ _RESTORE = (
     _WRITE_RECORDS,
 )
 
+# Event-driven completion (endpoint_updater/core/completion.py): the await function stores the task token on
+# the update record, then looks once; the resume function, on an endpoint event, reads the lock and the holder's
+# record, confirms with DescribeEndpoint, claims the token and hands the check's result to Step Functions.
+# SendTaskSuccess and SendTaskFailure: the Service Authorization Reference's table names no resource type for them,
+# yet Step Functions authorizes a callback against the state machine whose task issued the token (its
+# AccessDeniedException names "on resource: arn:...:stateMachine:<name>", and the CDK's grantTaskResponse and the
+# SAM StepFunctionsCallbackPolicy template grant on the state machine). Of the two readings this is the narrower
+# grant, and its failure mode is safe: a refused callback raises (the function's alarm, the UndeliveredEvents
+# queue) and the wait's timeout still ends in one DescribeEndpoint poll, the polling policy of `Completion:
+# polling`.
+_COMPLETE_WAIT = (
+    Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
+    Grant(actions=("states:SendTaskSuccess", "states:SendTaskFailure"), resources=(STATE_MACHINE,)),
+)
+
 PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
     {
         "validate_and_snapshot": (
@@ -369,6 +400,13 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             # A confirmed capacity raise goes into the update's progress.
             _WRITE_RECORDS,
         ),
+        "await_endpoint": (
+            *_COMPLETE_WAIT,
+            # Storing the token: one transaction checks the lock (ConditionCheck) and updates the record; then
+            # claiming it back (and putting it back when the outcome could not be sent), or recording a confirmed
+            # capacity raise, are updates of the record.
+            Grant(actions=("dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"), resources=(UPDATES_TABLE,)),
+        ),
         "create_model": (
             Grant(actions=("sagemaker:DescribeEndpointConfig",), resources=(ENDPOINT_CONFIG,)),
             Grant(actions=("sagemaker:DescribeModel",), resources=(MODEL,)),
@@ -412,6 +450,13 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             # The topic is encrypted with its own key: publishing uses it (SNS Developer Guide, "Enabling
             # compatibility between event sources and encrypted topics").
             Grant(actions=("kms:GenerateDataKey", "kms:Decrypt"), resources=(NOTIFICATION_KEY,)),
+        ),
+        "resume_update": (
+            *_COMPLETE_WAIT,
+            # Reading the lock and its holder's wait; claiming the token (and putting it back when the outcome
+            # could not be sent), or recording a confirmed capacity raise.
+            _READ_RECORDS,
+            _WRITE_RECORDS,
         ),
     }
 )

@@ -1,5 +1,6 @@
 """The workflow: the state machine of statemachine/endpoint_update.asl.json, the Lambda functions it calls,
-the updates table (locks, snapshots, progress) and the recovery of executions that end without a restore.
+the updates table (locks, snapshots, progress), the recovery of executions that end without a restore, and the
+rule by which SageMaker's endpoint events resume the executions that wait on them.
 
 The definition file is deployed as it is (`DefinitionBody.from_string`), with one definition substitution
 per task function, so the template carries the file's text byte for byte and the local runner executes
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import ArnFormat, Duration, Fn, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
@@ -66,7 +68,8 @@ class WorkflowProps:
 
 class EndpointUpdateWorkflow(Construct):
     """The task functions, each with its own role, the STANDARD state machine that calls them, the updates
-    table, and the rule that recovers the scaling of executions stopped, timed out or failed."""
+    table, the rule that recovers the scaling of executions stopped, timed out or failed, and the rule that resumes
+    an execution when its endpoint's state changes."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: WorkflowProps) -> None:
         super().__init__(scope, construct_id)
@@ -165,7 +168,11 @@ class EndpointUpdateWorkflow(Construct):
             "support no resource type (Step Functions Developer Guide, IAM policies for logging and X-Ray).",
         )
         # The definition is opaque text to the CDK, so the invoke permission is stated here: the unqualified
-        # ARNs the definition names, and nothing else.
+        # ARNs the definition names, and nothing else. The waits for a callback name their function in
+        # Parameters.FunctionName of `arn:aws:states:::lambda:invoke.waitForTaskToken`, unqualified too: Step
+        # Functions invokes it with the state machine's role and lambda:InvokeFunction on that ARN (Step
+        # Functions Developer Guide, "IAM policies for AWS Lambda": the `:*` ARN it also lists is for versions
+        # and aliases, which the definition never names). Waiting for the token needs no other permission.
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
@@ -173,6 +180,7 @@ class EndpointUpdateWorkflow(Construct):
             )
         )
         self._recover_ended_executions()
+        self._resume_on_endpoint_events()
         if topic is not None:
             self.functions["notify_update"].add_environment(settings.TOPIC_ENV, topic.topic_arn)
             self._notify_ended_executions()
@@ -193,9 +201,33 @@ class EndpointUpdateWorkflow(Construct):
                 detail_type=["Step Functions Execution Status Change"],
                 detail={"status": list(statuses), "stateMachineArn": [self.state_machine.state_machine_arn]},
             ),
-            targets=[targets.LambdaFunction(function, retry_attempts=names.EVENT_RETRY_ATTEMPTS,
-                                            max_event_age=Duration.hours(names.EVENT_MAX_AGE_HOURS),
-                                            dead_letter_queue=self.undelivered_events)],
+            targets=[self._event_target(function)],
+        )
+
+    def _event_target(self, function: lambda_.Function) -> targets.LambdaFunction:
+        """Every rule's target: EventBridge's longest retry, then the UndeliveredEvents queue."""
+        return targets.LambdaFunction(function, retry_attempts=names.EVENT_RETRY_ATTEMPTS,
+                                      max_event_age=Duration.hours(names.EVENT_MAX_AGE_HOURS),
+                                      dead_letter_queue=self.undelivered_events)
+
+    def _resume_on_endpoint_events(self) -> None:
+        """SageMaker's endpoint events wake the execution waiting on that endpoint (Completion "events").
+
+        "SageMaker Endpoint State Change" and "SageMaker Endpoint Deployment State Change" reach the default bus
+        only; the rule takes those of the endpoints the workflow may touch (endpointNamePattern, the pattern the
+        local runner uses too), from this account. An event is a hint: the resume function confirms with
+        DescribeEndpoint and ignores an endpoint no execution waits on. A lost event costs one safety interval,
+        not the update."""
+        pattern: dict[str, Any] = names.endpoint_event_pattern([self.props.endpoint_name_pattern])
+        self.endpoint_events_rule = events.Rule(
+            self, "ResumeOnEndpointEvents",
+            description="Resume the endpoint update waiting on an endpoint when SageMaker reports its state changed.",
+            event_pattern=events.EventPattern(
+                source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern.get("detail"),
+                # SageMaker sends an account's events to that account's default bus; another account's events can
+                # only arrive forwarded, and never concern this account's endpoints.
+                account=[Stack.of(self).account]),
+            targets=[self._event_target(self.functions["resume_update"])],
         )
 
     def _recover_ended_executions(self) -> None:

@@ -14,7 +14,9 @@ called on a client whose service cannot be resolved, `getattr` on a client, and 
 refused with an error naming the place: such a call would escape the permission tests.
 
 Operation names are mapped to IAM actions with botocore's service model (operation name, as the API
-names it) and IAM_PREFIX (botocore client name -> IAM service prefix).
+names it) and IAM_PREFIX (botocore client name -> IAM service prefix). A DynamoDB transaction is authorized as
+its items' kinds (infra.permissions.authorized_as): its `TransactItems` must be a literal list of one-key dicts
+(`{"Update": {...}}`), whose keys are read; any other shape is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from pathlib import Path
 
 import botocore.session
 from botocore import xform_name
+
+from infra.permissions import TRANSACTION, authorized_as
 
 CLIENT_FACTORIES = frozenset({"endpoint_updater.core.aws.client", "boto3.client"})
 # Adapters taking (service, operation) as their first two arguments.
@@ -58,6 +62,13 @@ class Call:
     operation: str
     """The API's operation name, e.g. DescribeEndpoint."""
     where: str
+    items: frozenset[str] = frozenset()
+    """For a transaction, the kinds of its items (Put, Update, Delete, ConditionCheck)."""
+
+    @property
+    def actions(self) -> set[str]:
+        """The IAM actions the call is authorized as."""
+        return authorized_as(self.action, self.items)
 
     @property
     def action(self) -> str:
@@ -253,7 +264,8 @@ class CodeReader:
                         raise UnreadableCall(f"{where}: .{node.attr}() on a client whose service is not a constant")
                     continue
                 if node.attr in operations(service):
-                    calls.add(self._call(service, node.attr, where))
+                    parent = next((n for n in nodes if isinstance(n, ast.Call) and n.func is node), None)
+                    calls.add(self._call(service, node.attr, where, self._transaction_items(parent, where)))
                 elif node.attr == "get_paginator":
                     parent = next((n for n in nodes if isinstance(n, ast.Call) and n.func is node), None)
                     name = self.constant(module, parent.args[0]) if parent is not None and parent.args else None
@@ -262,13 +274,31 @@ class CodeReader:
                     calls.add(self._call(service, name, where))
         return calls, references
 
-    def _call(self, service: str, operation: str, where: str) -> Call:
+    def _call(self, service: str, operation: str, where: str, items: frozenset[str] = frozenset()) -> Call:
         names = operations(service)
-        if operation in names:
-            return Call(service, names[operation], where)
-        if operation in names.values():
-            return Call(service, operation, where)
-        raise UnreadableCall(f"{where}: {service} has no operation {operation!r}")
+        if operation not in names and operation not in names.values():
+            raise UnreadableCall(f"{where}: {service} has no operation {operation!r}")
+        call = Call(service, names.get(operation, operation), where, items)
+        if call.action == TRANSACTION and not items:
+            raise UnreadableCall(f"{where}: a transaction whose items are not read (call it with a literal "
+                                 "TransactItems list)")
+        return call
+
+    @staticmethod
+    def _transaction_items(call: ast.Call | None, where: str) -> frozenset[str]:
+        """The item kinds of a `transact_write_items(TransactItems=[{"Update": ...}, ...])` call; empty for
+        another call."""
+        if call is None or not isinstance(call.func, ast.Attribute) or call.func.attr != "transact_write_items":
+            return frozenset()
+        listed = next((keyword.value for keyword in call.keywords if keyword.arg == "TransactItems"), None)
+        kinds = []
+        for item in listed.elts if isinstance(listed, ast.List) else [None]:
+            key = item.keys[0] if isinstance(item, ast.Dict) and len(item.keys) == 1 else None
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                raise UnreadableCall(f"{where}: transact_write_items whose TransactItems is not a literal list of "
+                                     "one-key dicts: its items' IAM actions cannot be read")
+            kinds.append(key.value)
+        return frozenset(kinds)
 
     def _client_service(self, module: _Module, node: ast.expr, scope: str) -> str | None:
         """The service of `client("svc")`, "?" when the service is not static, None if not a client."""

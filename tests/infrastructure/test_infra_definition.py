@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
-from synthesized import Template, functions_by_folder, referenced_id, state_machine
+from synthesized import Template, as_list, functions_by_folder, referenced_id, role_statements, state_machine
 
-from statemachine import TASK_FUNCTIONS, placeholders, read_definition
+from statemachine import TASK_FUNCTIONS, all_states, placeholders, read_definition
+
+WAIT_FOR_CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 
 
 def test_the_deployed_definition_is_the_asl_file_byte_for_byte(template: Template) -> None:
@@ -63,3 +65,27 @@ def test_the_outputs_name_the_state_machine(template: Template) -> None:
     # Then they give its ARN (Ref of a state machine) and its name
     assert outputs["StateMachineArn"]["Value"] == {"Ref": machine_id}
     assert outputs["StateMachineName"]["Value"] == {"Fn::GetAtt": [machine_id, "Name"]}
+
+
+def test_the_callback_waits_invoke_the_await_function_the_state_machine_may_invoke(template: Template) -> None:
+    # Given the deployed state machine, its substitutions, and the invoke permission of its role
+    _, machine = state_machine(template)
+    definition = json.loads(machine["Properties"]["DefinitionString"])
+    substitutions = machine["Properties"]["DefinitionSubstitutions"]
+    role = role_statements(template, referenced_id(machine["Properties"]["RoleArn"]))
+    invocable = [resource for statement in role if as_list(statement["Action"]) == ["lambda:InvokeFunction"]
+                 for resource in as_list(statement["Resource"])]
+    await_id, _ = functions_by_folder(template)["await_endpoint"]
+
+    # When the states that wait for a task token are read
+    waits = {name: state for name, state in all_states(definition["States"]).items()
+             if state.get("Resource") == WAIT_FOR_CALLBACK}
+
+    # Then the update and the capacity raise each wait so, handing the await function their token
+    assert set(waits) == {"WaitForUpdateEvent", "WaitForCapacityEvent"}
+    for name, state in waits.items():
+        assert state["Parameters"]["FunctionName"] == "${AwaitEndpointFunctionArn}", name
+        assert state["Parameters"]["Payload"]["TaskToken.$"] == "$$.Task.Token", name
+    # And that placeholder is the unqualified ARN of the await function, which the role may invoke
+    assert substitutions["AwaitEndpointFunctionArn"] == {"Fn::GetAtt": [await_id, "Arn"]}
+    assert {"Fn::GetAtt": [await_id, "Arn"]} in invocable

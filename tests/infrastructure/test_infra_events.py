@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from synthesized import Template, functions_by_folder, resources_of_type, state_machine
 
+from endpoint_updater import names
 from endpoint_updater.core import store
 from infra import config, settings
 
@@ -16,6 +17,8 @@ DEPLOYMENTS = {"churn-models": {"EndpointName": "churn-prod", "VariantName": "Al
 PIPELINE_ACCOUNT = "111122223333"
 DEPLOYER_ROLE = "arn:aws:iam::444455556666:role/ci/churn-deployer"
 THIS_ACCOUNT = {"Ref": "AWS::AccountId"}
+SCOPED_PATTERN = "churn-?rod*"
+ENDPOINT_EVENTS = "Resume the endpoint update waiting on an endpoint when SageMaker reports its state changed."
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +31,8 @@ def deploying() -> Template:
 
     app = cdk.App(context={**settings.context_defaults(), config.MODEL_PACKAGE_DEPLOYMENTS: DEPLOYMENTS,
                            config.UPDATE_REQUEST_SOURCE: "ml-platform.deployments",
-                           config.UPDATE_REQUEST_PRINCIPALS: [PIPELINE_ACCOUNT, DEPLOYER_ROLE]})
+                           config.UPDATE_REQUEST_PRINCIPALS: [PIPELINE_ACCOUNT, DEPLOYER_ROLE],
+                           config.ENDPOINT_NAME_PATTERN: SCOPED_PATTERN})
     document: Template = CdkTemplate.from_stack(EndpointUpdaterStack(app, settings.STACK_ID)).to_json()
     return document
 
@@ -66,6 +70,51 @@ def test_every_ended_execution_goes_to_the_notification_function(template: Templ
     assert rule["EventPattern"]["detail"] == {"status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"],
                                               "stateMachineArn": [{"Ref": machine_id}]}
     assert target_function(template, rule) == "notify_update"
+
+
+@pytest.mark.parametrize(("which", "wildcard"), [("default settings", "*"), ("scoped pattern", "churn-*rod*")])
+def test_sagemaker_endpoint_events_of_the_allowed_endpoints_go_to_the_resume_function(
+        which: str, wildcard: str, template: Template, deploying: Template) -> None:
+    # Given the stack as cdk.json deploys it (endpointNamePattern "*"), and with a pattern holding both IAM wildcards
+    chosen = template if which == "default settings" else deploying
+    pattern = config.endpoint_name_pattern(settings.context_defaults().get(config.ENDPOINT_NAME_PATTERN)) \
+        if which == "default settings" else SCOPED_PATTERN
+    rule = rules(chosen)[ENDPOINT_EVENTS]
+    # When the endpoint-events rule is read
+    # Then it takes both of SageMaker's endpoint events, on the default bus, from this account, for the endpoints the
+    # setting allows, with the pattern the local runner uses (EventBridge's wildcard filter: `?` read as `*`)
+    assert "EventBusName" not in rule
+    assert rule["EventPattern"] == {
+        "source": ["aws.sagemaker"], "account": [THIS_ACCOUNT],
+        "detail-type": ["SageMaker Endpoint State Change", "SageMaker Endpoint Deployment State Change"],
+        "detail": {"EndpointName": [{"wildcard": wildcard}]}}
+    assert rule["EventPattern"]["detail"] == names.endpoint_event_pattern([pattern])["detail"]
+    # And it invokes the resume function
+    assert target_function(chosen, rule) == "resume_update"
+
+
+def test_the_endpoint_events_rule_retries_and_keeps_what_it_cannot_deliver_as_the_recovery_rule_does(
+        template: Template) -> None:
+    # Given the endpoint-events rule and the recovery rule
+    (resume,) = rules(template)[ENDPOINT_EVENTS]["Targets"]
+    (recovery,) = rules(template)["Restore the scaling of an endpoint update that ended without restoring it."][
+        "Targets"]
+    (queue_id,) = resources_of_type(template, "AWS::SQS::Queue")
+    # When their targets' delivery settings are read
+    # Then both retry for as long as EventBridge allows and send what they could not deliver to the one alarmed queue
+    assert resume["RetryPolicy"] == recovery["RetryPolicy"] == {
+        "MaximumRetryAttempts": names.EVENT_RETRY_ATTEMPTS,
+        "MaximumEventAgeInSeconds": names.EVENT_MAX_AGE_HOURS * 3600}
+    assert resume["DeadLetterConfig"] == recovery["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+
+
+def test_a_package_deployment_may_choose_how_completion_is_detected() -> None:
+    # Given a model package deployment in an account whose SageMaker events do not reach the stack
+    deployment = {"churn-models": {"EndpointName": "churn-prod", "VariantName": "AllTraffic",
+                                   "Completion": "polling", "SafetyIntervalSeconds": 600}}
+    # When the setting is read
+    # Then the completion fields are kept for the workflow input, as the other workflow options are
+    assert config.model_package_deployments(deployment) == deployment
 
 
 def request_bus(template: Template) -> str:

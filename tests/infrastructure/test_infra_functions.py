@@ -40,7 +40,7 @@ def test_every_task_has_exactly_one_function_and_nothing_else_is_a_function(temp
     # Then there is one function per task and per event handler (no helper functions such as a
     # log-retention custom resource)
     assert handlers == {task.handler for task in ALL_FUNCTIONS}
-    assert len(functions) == len(ALL_FUNCTIONS) == 11
+    assert len(functions) == len(ALL_FUNCTIONS) == 13
 
 
 @TASKS
@@ -186,12 +186,14 @@ def test_the_state_machine_role_can_invoke_exactly_the_task_functions(template: 
     others = [statement for statement in statements if statement not in invoking]
     resources = [resource for statement in invoking for resource in as_list(statement["Resource"])]
 
-    # Then it may invoke only those seven functions (unqualified ARNs, as the definition names them)
+    # Then it may invoke only those functions (unqualified ARNs, as the definition names them), the await function
+    # of the callback waits among them, and none of the functions EventBridge invokes
     assert {statement["Effect"] for statement in statements} == {"Allow"}
     assert all("Condition" not in statement for statement in invoking)
     assert sorted(resources, key=str) == sorted(
         ({"Fn::GetAtt": [function_id, "Arn"]} for function_id in function_ids), key=str
     )
+    assert {"Fn::GetAtt": [functions_by_folder(template)["await_endpoint"][0], "Arn"]} in resources
     # And everything else is log delivery and X-Ray, which support no resource type: one statement on "*"
     # (@aws-cdk/aws-iam:minimizePolicies merges statements with the same resource and no condition)
     other_actions = {action for statement in others for action in as_list(statement["Action"])}

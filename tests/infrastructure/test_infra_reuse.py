@@ -46,8 +46,8 @@ def test_another_app_instantiates_the_workflow_with_its_own_settings() -> None:
     # Then the template holds both state machines and both sets of functions, in that app's region
     assert len(resources_of_type(template, "AWS::StepFunctions::StateMachine")) == 2
     functions = resources_of_type(template, "AWS::Lambda::Function").values()
-    # 10 per workflow: 8 task functions, recovery and start (no notification function without a topic)
-    assert len(functions) == 20
+    # 12 per workflow: 9 task functions, recovery, start and resume (no notification function without a topic)
+    assert len(functions) == 24
     assert {function["Properties"]["Layers"][0] for function in functions} == {
         "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:40"}
     # And each workflow's roles name only its own endpoints

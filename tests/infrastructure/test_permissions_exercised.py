@@ -6,11 +6,14 @@ AWS call each handler makes. To them are added the permissions AWS checks behind
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from endpoint_updater.core import aws
 from endpoint_updater.offline import emulation
 from endpoint_updater.offline.runner import LocalRunner
 from endpoint_updater.offline.scenario import (
@@ -21,11 +24,18 @@ from endpoint_updater.offline.scenario import (
     create_endpoint,
     package_state_change_event,
 )
-from infra.permissions import IMPLIED_ACTIONS, behind_the_call, besides_calls
+from infra.permissions import TRANSACTION, authorized_as, behind_the_call, besides_calls
 
 # botocore's service ids, as they appear in its event names, to IAM service prefixes.
 IAM_PREFIX = {"application-auto-scaling": "application-autoscaling", "sagemaker": "sagemaker",
               "cloudwatch": "cloudwatch", "dynamodb": "dynamodb", "sfn": "states", "sns": "sns"}
+
+
+def endpoint_event(status: str, config: str) -> dict[str, Any]:
+    """A "SageMaker Endpoint State Change" event of churn-prod, as the stack's rule delivers it."""
+    return {"version": "0", "id": f"e-{status}-{config}", "source": "aws.sagemaker", "account": "123456789012",
+            "detail-type": "SageMaker Endpoint State Change", "region": "us-east-1", "resources": [],
+            "detail": {"EndpointName": "churn-prod", "EndpointConfigName": config, "EndpointStatus": status}}
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +43,24 @@ def calls() -> Iterator[dict[str, set[str]]]:
     """Every (function, action) seen over a successful update with a capacity raise and a throttled
     UpdateEndpoint, a rolled-back update, an update refused because another holds the endpoint, a stopped
     update recovered by the status-change rule, an update requested by an event, and an approved model package
-    deployed (and delivered again); every ended execution is notified."""
+    deployed (and delivered again); every ended execution is notified. The updates wait for SageMaker's events
+    (Completion "events", the default): the await function finds one update over and another rolled back at
+    its own look, the resume function is handed the endpoint's event of a success and of a rollback, and the
+    other waits end at their safety-net poll; the stopped update polls (Completion "polling").
+
+    A transaction is authorized as its items' kinds: they are read from each TransactWriteItems request."""
     by_function: dict[str, set[str]] = defaultdict(set)
+    transactions: list[list[str]] = []
+
+    def transaction_items(request: Any, **_: Any) -> None:
+        transactions.append([next(iter(item)) for item in json.loads(request.body)["TransactItems"]])
+
     deployments = {"churn-models": {"EndpointName": "churn-prod", "VariantName": "AllTraffic",
                                     "PollIntervalSeconds": 1}}
     with LocalRunner(model_package_deployments=deployments) as runner:
+        # First in line, before the emulator answers the request.
+        aws.client("dynamodb").meta.events.register_first("before-send.dynamodb.TransactWriteItems",
+                                                          transaction_items)
         create_endpoint("churn-prod", (VariantSpec(),), tags={"team": "churn"})
         attach_scaling("churn-prod", "AllTraffic", ScalingSpec(max_capacity=6))
         emulation.inject_fault("sagemaker", "UpdateEndpoint", "ThrottlingException", times=2)
@@ -45,11 +68,24 @@ def calls() -> Iterator[dict[str, set[str]]]:
         first = runner.run({"EndpointName": "churn-prod", **change, "CapacityIncrease": {"Add": 1},
                             "PollIntervalSeconds": 1})
         assert first.status == "SUCCEEDED", first.cause
-        emulation.configure_update("churn-prod", seconds=0.2, outcome="rollback")
+        # Over before the await function looks: it sends the outcome itself.
+        emulation.configure_update("churn-prod", seconds=0)
+        assert runner.run({"EndpointName": "churn-prod", **change}).status == "SUCCEEDED"
+        emulation.configure_update("churn-prod", seconds=0, outcome="rollback")
         second = runner.run({"EndpointName": "churn-prod", **change, "PollIntervalSeconds": 1})
-        assert second.status == "FAILED", second.cause
+        assert second.error == "EndpointUpdateRolledBack", second.cause
+        # Over while the wait goes on (its safety net an hour away): the endpoint's event resumes it.
+        for outcome, status in (("succeed", "SUCCEEDED"), ("rollback", "FAILED")):
+            emulation.configure_update("churn-prod", seconds=60, outcome=outcome)
+            waiting = runner.start({"EndpointName": "churn-prod", **change, "SafetyIntervalSeconds": 3600})
+            runner.wait_for_state(waiting, "WaitForUpdateEvent")
+            runner.sleep(120)
+            config = aws.client("sagemaker").describe_endpoint(EndpointName="churn-prod")["EndpointConfigName"]
+            assert runner.deliver("resume_update", endpoint_event("IN_SERVICE", config))["Resumed"] is True
+            assert runner.wait(waiting).status == status
         emulation.configure_update("churn-prod", seconds=30)
-        holder = runner.start({"EndpointName": "churn-prod", **change, "PollIntervalSeconds": 1})
+        holder = runner.start({"EndpointName": "churn-prod", **change, "Completion": "polling",
+                               "PollIntervalSeconds": 10})
         runner.wait_for_state(holder, "WaitBeforeFirstPoll")
         refused = runner.run({"EndpointName": "churn-prod", **change, "PollIntervalSeconds": 1})
         assert refused.error == "EndpointUpdateInProgress", refused.cause
@@ -67,10 +103,12 @@ def calls() -> Iterator[dict[str, set[str]]]:
         assert runner.wait(runner.deliver("start_update", approval)["ExecutionArn"]).status == "SUCCEEDED"
         # A second delivery finds the name taken and compares the inputs.
         assert runner.deliver("start_update", approval)["Started"] is False
+        recorded = iter(transactions)
         for folder, call in runner.calls:
             service, operation = call.split(":")
             action = f"{IAM_PREFIX[service]}:{operation}"
-            by_function[folder].update(IMPLIED_ACTIONS.get(action, {action}))
+            by_function[folder].update(authorized_as(action, next(recorded) if action == TRANSACTION else ()))
+        assert next(recorded, None) is None, "a transaction outside the functions' calls"
     yield dict(by_function)
 
 

@@ -19,7 +19,6 @@ from infra.permissions import (
     ASYNC_FUNCTION,
     BEHIND_THE_CALL,
     EVERY_FUNCTION,
-    IMPLIED_ACTIONS,
     behind_the_call,
     besides_calls,
 )
@@ -30,9 +29,9 @@ def code_actions(template: Template) -> dict[str, set[str]]:
     """Folder -> the IAM actions of every AWS call its handler's code can make."""
     reader = CodeReader(settings.REPO_ROOT)
     return {
-        # A call with no IAM action of its own (TransactWriteItems) is authorized as the actions it performs.
+        # A call with no IAM action of its own (TransactWriteItems) is authorized as the actions its items perform.
         folder: {action for call in reader.calls_of_handler(function["Properties"]["Handler"])
-                 for action in IMPLIED_ACTIONS.get(call.action, {call.action})}
+                 for action in call.actions}
         for folder, (_, function) in functions_by_folder(template).items()
     }
 
@@ -99,6 +98,17 @@ def test_a_step_is_charged_only_with_the_functions_it_reaches(code_actions: dict
                                               "dynamodb:GetItem", "dynamodb:UpdateItem"}
 
 
+def test_the_calls_read_from_the_completion_functions_are_those_they_make(code_actions: dict[str, set[str]]) -> None:
+    # Given the await function (stores the token in a transaction that checks the lock, looks once, sends the
+    # outcome) and the resume function (reads the lock and the holder's wait, confirms, sends the outcome)
+    # When their actions are read
+    # Then the transaction is charged as its items (a lock check and an update), and nothing else is
+    complete = {"sagemaker:DescribeEndpoint", "states:SendTaskSuccess", "states:SendTaskFailure",
+                "dynamodb:UpdateItem"}
+    assert code_actions["await_endpoint"] == complete | {"dynamodb:ConditionCheckItem"}
+    assert code_actions["resume_update"] == complete | {"dynamodb:GetItem"}
+
+
 def test_every_behind_the_call_action_has_a_reason() -> None:
     # Given the documented behind-the-call and every-function actions
     reasons = [reason for implied in BEHIND_THE_CALL.values() for reason in implied.values()]
@@ -159,12 +169,33 @@ def test_the_reader_follows_variables_constants_adapters_and_modules(tmp_path: P
                                                "cloudwatch:PutMetricAlarm"}
 
 
+def test_a_transaction_is_read_as_the_kinds_of_its_items(tmp_path: Path) -> None:
+    # Given a handler whose transaction checks one item and updates another
+    reader = _package(tmp_path, handler='''
+        from endpoint_updater.core.aws import client
+        def step(event):
+            client("dynamodb").transact_write_items(TransactItems=[
+                {"ConditionCheck": {"TableName": "t", "Key": {}, "ConditionExpression": "a = :a"}},
+                {"Update": {"TableName": "t", "Key": {}, "UpdateExpression": "SET b = :b"}},
+            ])
+        handler = step
+    ''')
+
+    # When its calls are read
+    (call,) = reader.calls_of_handler("step.handler.handler")
+
+    # Then it is authorized as those items' actions (DynamoDB has no IAM action for the transaction itself)
+    assert call.operation == "TransactWriteItems"
+    assert call.actions == {"dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"}
+
+
 @pytest.mark.parametrize("body", [
     'def step(event, service):\n    client(service).describe_endpoint(EndpointName="x")\nhandler = step\n',
     'def step(event):\n    getattr(client("sagemaker"), "describe_endpoint")()\nhandler = step\n',
     'import boto3\ndef step(event):\n    boto3.resource("dynamodb").Table("t").get_item(Key={})\nhandler = step\n',
     'def step(event, op):\n    paginate("sagemaker", op, "Tags")\nhandler = step\n',
-], ids=["dynamic-service", "getattr", "resource", "dynamic-operation"])
+    'def step(event, items):\n    client("dynamodb").transact_write_items(TransactItems=items)\nhandler = step\n',
+], ids=["dynamic-service", "getattr", "resource", "dynamic-operation", "transaction-items-unread"])
 def test_the_reader_refuses_calls_it_cannot_attribute(tmp_path: Path, body: str) -> None:
     # Given a handler that calls AWS in a shape the reader cannot attribute to an operation
     reader = _package(tmp_path, handler="from endpoint_updater.core.aws import client, paginate\n" + body)
