@@ -71,3 +71,29 @@ def package_approval_pattern(groups: list[str], account: str) -> dict[str, objec
 # "Event retry policy and using dead-letter queues").
 EVENT_RETRY_ATTEMPTS = 185
 EVENT_MAX_AGE_HOURS = 24
+
+# SageMaker's endpoint events, which wake a workflow waiting for an update or a capacity change to end
+# ("Automating Amazon SageMaker with Amazon EventBridge", SageMaker Developer Guide). The stack's rule and the
+# local runner use the same pattern.
+ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
+ENDPOINT_DEPLOYMENT_STATE_CHANGE = "SageMaker Endpoint Deployment State Change"
+
+
+def endpoint_event_pattern(endpoint_name_patterns: list[str]) -> dict[str, object]:
+    """The default bus's rule for SageMaker's endpoint events, for the endpoints this deployment may touch.
+
+    `endpoint_name_patterns` are endpointNamePattern settings (IAM wildcards `*` and `?`). EventBridge's
+    "wildcard" filter knows only `*` ("Content filtering in Amazon EventBridge event patterns", wildcard
+    matching), so `?` becomes `*` and runs of `*` one: the rule may match a few more names than IAM allows, never
+    fewer, and the function it invokes ignores an event for an endpoint no execution waits on."""
+    values: list[object] = []
+    for pattern in endpoint_name_patterns:
+        if "*" in pattern or "?" in pattern:
+            wildcard = pattern.replace("?", "*")
+            while "**" in wildcard:
+                wildcard = wildcard.replace("**", "*")
+            values.append({"wildcard": wildcard})
+        else:
+            values.append(pattern)
+    return {"source": [SAGEMAKER_SOURCE], "detail-type": [ENDPOINT_STATE_CHANGE, ENDPOINT_DEPLOYMENT_STATE_CHANGE],
+            "detail": {"EndpointName": values}}

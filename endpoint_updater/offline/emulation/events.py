@@ -45,12 +45,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from endpoint_updater import names
 from endpoint_updater.offline.emulation import clock
 from endpoint_updater.offline.emulation.lock import LOCK
 
-STATE_CHANGE = "SageMaker Endpoint State Change"
-DEPLOYMENT_STATE_CHANGE = "SageMaker Endpoint Deployment State Change"
-SOURCE = "aws.sagemaker"
+STATE_CHANGE = names.ENDPOINT_STATE_CHANGE
+DEPLOYMENT_STATE_CHANGE = names.ENDPOINT_DEPLOYMENT_STATE_CHANGE
+SOURCE = names.SAGEMAKER_SOURCE
 DEFAULT_DELAY_SECONDS = (0.5, 1.5)
 """Uniform range of an event's delay from the change to its delivery (an assumption; see the module's doc)."""
 DEFAULT_REORDER_WINDOW_SECONDS = 60.0
