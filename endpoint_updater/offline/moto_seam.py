@@ -25,6 +25,7 @@ import json
 import threading
 import time as _time
 import types
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,13 @@ _PARSER = "moto.stepfunctions.parser"
 _WAIT = f"{_PARSER}.asl.component.state.wait.wait_function.wait_function"
 _RETRIER = f"{_PARSER}.asl.component.common.retry.retrier_decl"
 _ENVIRONMENT = f"{_PARSER}.asl.eval.environment"
+# A step's TimeoutSeconds (`ExecutionState._evaluate_with_timeout` waits on a `threading.Event` for it), and
+# the waits of a Task for its task token.
+_EXECUTE_STATE = f"{_PARSER}.asl.component.state.exec.execute_state"
+_TIMEOUT = f"{_PARSER}.asl.component.common.timeouts.timeout"
+_CALLBACK_TASK = f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_callback"
+_CALLBACK = f"{_PARSER}.asl.eval.callback.callback"
+_API = f"{_PARSER}.api"
 _PROGRAM_STATE = f"{_PARSER}.asl.eval.program_state"
 # The interpreter's modules that read the system clock with `datetime.datetime.now`: the execution's start
 # and stop dates, history event timestamps, the context object's EnteredTime, Wait's Timestamp, and the
@@ -73,6 +81,32 @@ REQUIRED: tuple[tuple[str, str], ...] = (
     (_PROGRAM_STATE, "ProgramStopped"),
     (_PROGRAM_STATE, "ProgramTimedOut"),
     (f"{_PARSER}.utils", "TMP_THREADS"),
+    (_EXECUTE_STATE, "threading"),
+    (_TIMEOUT, "TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS"),
+    (_CALLBACK_TASK, "StateTaskServiceCallback._eval_wait_for_task_token"),
+    (_CALLBACK, "CallbackEndpoint.get_outcome"),
+    (_CALLBACK, "CallbackEndpoint.notify"),
+    (_CALLBACK, "CallbackEndpoint.notify_heartbeat"),
+    (_CALLBACK, "CallbackEndpoint.report"),
+    (_CALLBACK, "CallbackEndpoint.consumer_error"),
+    (_CALLBACK, "CallbackEndpoint.callback_id"),
+    (_CALLBACK, "HeartbeatEndpoint._mutex"),
+    (_CALLBACK, "HeartbeatEndpoint._next_heartbeat_event"),
+    (_CALLBACK, "HeartbeatEndpoint._heartbeat_seconds"),
+    (_CALLBACK, "CallbackOutcomeSuccess"),
+    (_CALLBACK, "CallbackOutcomeFailure"),
+    (_CALLBACK, "CallbackOutcomeTimedOut"),
+    (_CALLBACK, "CallbackConsumerTimeout"),
+    (_CALLBACK, "HeartbeatTimedOut"),
+    (_CALLBACK, "CallbackPoolManager.get"),
+    (_ENVIRONMENT, "Environment.callback_pool_manager"),
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.send_task_success"),
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.send_task_failure"),
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.send_task_heartbeat"),
+    (_API, "TaskTimedOut"),
+    ("moto.stepfunctions.exceptions", "InvalidToken"),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.send_task_failure"),
+    ("moto.core.responses", "EmptyResult"),
     ("moto.awslambda.models", "LambdaBackend.invoke"),
     ("moto.awslambda_simple.models", "LambdaSimpleBackend.invoke"),
     ("moto.core.botocore_stubber", "BotocoreStubber.__call__"),
@@ -144,24 +178,94 @@ def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
 
 # -- time in the interpreter --------------------------------------------------------------------------------
 
-Pause = Callable[[str, float, Callable[[], bool]], None]
+Pause = Callable[[str, float | None, Callable[[], bool]], None]
 """pause(execution ARN, seconds, still_running): return once `seconds` of emulated time have passed, or
-as soon as still_running() is False (the execution stopped or timed out)."""
+as soon as still_running() is False (the execution stopped or timed out); `seconds` None: no due moment."""
+
+
+Deadline = Callable[[float, Callable[[float], bool]], bool]
+"""deadline(seconds, done): wait until the step ends (True) or `seconds` of emulated time have passed (False),
+without making the execution idle; `done(t)` waits at most `t` real seconds for the step's end."""
 
 
 def execution_arn(env: Any) -> str:
     return str(env.states.context_object.context_object_data["Execution"]["Id"])
 
 
+# The task tokens a Task is waiting for, with the interpreter's environment of that wait: once it has ended
+# (the step timed out, the execution stopped), the token is closed even before the waiting thread has seen it.
+_token_waits: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# Answering a token and closing it happen under this lock, so that a token is answered at most once.
+_token_lock = threading.Lock()
+
+
+def _no_timeout(seconds: float) -> bool:
+    """A step with no TimeoutSeconds: the interpreter gives it 99999999 s, the States Language's default.
+    Taken as no due moment at all: the execution's own TimeoutSeconds, far sooner, is what ends it."""
+    default: int = _resolve(_TIMEOUT, "TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS")
+    return seconds >= default
+
+
 @contextlib.contextmanager
-def interpreter_time(pause: Pause, skew: Callable[[], float]) -> Iterator[None]:
+def interpreter_time(pause: Pause, skew: Callable[[], float], deadline: Deadline) -> Iterator[None]:
     """While the block runs, moto's interpreter keeps time with an emulated clock.
 
     Wait states (Seconds, SecondsPath, Timestamp) and Retry intervals call `pause` instead of sleeping, and
     every date the interpreter records (the execution's start and stop dates, hence the context object's
     Execution.StartTime; history event timestamps; EnteredTime) is `skew()` seconds ahead of the system clock.
+
+    A Task waiting for its task token (`.waitForTaskToken`) is a `pause` too, that ends when the token is
+    answered (SendTaskSuccess, SendTaskFailure), at HeartbeatSeconds without a SendTaskHeartbeat, or when the
+    execution stops; a step's TimeoutSeconds (or TimeoutSecondsPath) is a `deadline` on the same clock.
     """
     checked()
+    execute_state = importlib.import_module(_EXECUTE_STATE)
+    callback_task = _resolve(_CALLBACK_TASK, "StateTaskServiceCallback")
+    timed_out = _resolve(_CALLBACK, "CallbackOutcomeTimedOut")
+    heartbeat_timed_out = _resolve(_CALLBACK, "HeartbeatTimedOut")
+    consumer_timed_out = _resolve(_CALLBACK, "CallbackConsumerTimeout")
+
+    class StepTimeout(threading.Event):
+        """The event `_evaluate_with_timeout` waits on for the step's end, for TimeoutSeconds."""
+
+        def wait(self, timeout: float | None = None) -> bool:
+            if timeout is None or _no_timeout(timeout):
+                return super().wait()
+            return deadline(float(timeout), super().wait)
+
+    def wait_for_task_token(self: Any, env: Any, timeout_seconds: float, callback_endpoint: Any,
+                            heartbeat_endpoint: Any) -> Any:
+        # moto waits on threading events in real time (CallbackEndpoint.wait, HeartbeatEndpoint.clear_and_wait);
+        # this is the same wait on the emulated clock. The step's own TimeoutSeconds is also the deadline the
+        # main interpreter thread waits for, which ends this wait (the frame stops running) a moment later.
+        owner = execution_arn(env)
+        with _token_lock:
+            _token_waits[callback_endpoint] = env
+
+        def open_() -> bool:
+            return bool(env.is_running()) and callback_endpoint.get_outcome() is None
+
+        outcome: Any = None
+        if heartbeat_endpoint is None:
+            pause(owner, None if _no_timeout(timeout_seconds) else float(timeout_seconds), open_)
+        else:
+            beat: threading.Event = heartbeat_endpoint._next_heartbeat_event
+            while open_():
+                pause(owner, float(heartbeat_endpoint._heartbeat_seconds), lambda: open_() and not beat.is_set())
+                with heartbeat_endpoint._mutex:
+                    received = beat.is_set()
+                    beat.clear()
+                if not received and open_():
+                    outcome = heartbeat_timed_out()
+                    break
+        with _token_lock:
+            answer = callback_endpoint.get_outcome()
+            if answer is None:
+                # The task is closed: a token sent now is refused (SendTaskSuccess: TaskTimedOut).
+                callback_endpoint.report(consumer_timed_out())
+        if answer is not None:
+            return answer
+        return outcome or timed_out(callback_id=callback_endpoint.callback_id)
     wait_function = _resolve(_WAIT, "WaitFunction")
     retrier = _resolve(_RETRIER, "RetrierDecl")
     retrier_module = importlib.import_module(_RETRIER)
@@ -192,6 +296,8 @@ def interpreter_time(pause: Pause, skew: Callable[[], float]) -> Iterator[None]:
     moto_utcnow = sfn_models.utcnow
 
     with contextlib.ExitStack() as stack:
+        stack.enter_context(patched(execute_state, "threading", _module_copy(threading, Event=StepTimeout)))
+        stack.enter_context(patched(callback_task, "_eval_wait_for_task_token", wait_for_task_token))
         stack.enter_context(patched(wait_function, "_wait_interval", wait_interval))
         stack.enter_context(patched(retrier, "_eval_body", eval_retrier_body))
         stack.enter_context(patched(retrier_module, "time", _module_copy(_time, sleep=retry_sleep)))
@@ -313,6 +419,71 @@ def final_stop_and_timeout() -> Iterator[None]:
             set_error(env, error)
 
     with patched(env_class, "set_error", guarded):
+        yield
+
+
+@contextlib.contextmanager
+def task_tokens() -> Iterator[None]:
+    """A task token is answered once, while its Task waits for it, as Step Functions does.
+
+    SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat refuse a token whose task has been closed (answered
+    already, timed out, or its execution ended) with TaskTimedOut: "The task token has either expired or the
+    task associated with the token has already been closed" (SendTaskSuccess, Errors:
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html; botocore model
+    stepfunctions 2016-11-23, shape TaskTimedOut), and a token no task has issued with InvalidToken ("The
+    provided token is not valid"). moto 5.2.5 accepts every answer to a token it knows, any number of times,
+    also after its task timed out (the answer is then lost), looks at running executions only, and answers
+    its own errors here without their code (its error classes are named by `exception_type`).
+    SendTaskHeartbeat for an open task with no HeartbeatSeconds is accepted and changes nothing. SendTaskFailure
+    keeps its `cause`, which moto's request handler drops (SendTaskFailure request parameters: error, cause,
+    taskToken).
+    """
+    backend = _resolve(f"{_PARSER}.models", "StepFunctionsParserBackend")
+    response = _resolve("moto.stepfunctions.responses", "StepFunctionResponse")
+    success = _resolve(_CALLBACK, "CallbackOutcomeSuccess")
+    failure = _resolve(_CALLBACK, "CallbackOutcomeFailure")
+    task_timed_out = _resolve(_API, "TaskTimedOut")
+    invalid_token = _resolve("moto.stepfunctions.exceptions", "InvalidToken")
+
+    def answer(self: Any, token: str, outcome: Any) -> None:
+        for execution in self._get_executions():
+            worker = execution.exec_worker
+            env = None if worker is None else worker.env
+            endpoint = None if env is None else env.callback_pool_manager.get(token)
+            if env is None or endpoint is None:
+                continue
+            with _token_lock:
+                waiting = _token_waits.get(endpoint)
+                if (endpoint.get_outcome() is not None or endpoint.consumer_error is not None
+                        or not env.is_running() or (waiting is not None and not waiting.is_running())):
+                    raise task_timed_out("Task Timed Out: the task token has expired or its task is closed",
+                                         "TaskTimedOut")
+                if outcome is None:
+                    endpoint.notify_heartbeat()
+                else:
+                    endpoint.notify(outcome)
+            return
+        raise invalid_token("no task has issued this token")
+
+    def send_task_success(self: Any, task_token: str, outcome: str) -> None:
+        answer(self, task_token, success(callback_id=task_token, output=outcome))
+
+    def send_task_failure(self: Any, task_token: str, error: Any = None, cause: Any = None) -> None:
+        answer(self, task_token, failure(callback_id=task_token, error=error, cause=cause))
+
+    def send_task_heartbeat(self: Any, task_token: str) -> None:
+        answer(self, task_token, None)
+
+    def send_task_failure_request(handler: Any) -> Any:
+        handler.stepfunction_backend.send_task_failure(
+            handler._get_param("taskToken"), error=handler._get_param("error"), cause=handler._get_param("cause"))
+        return _resolve("moto.core.responses", "EmptyResult")()
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(patched(backend, "send_task_success", send_task_success))
+        stack.enter_context(patched(backend, "send_task_failure", send_task_failure))
+        stack.enter_context(patched(backend, "send_task_heartbeat", send_task_heartbeat))
+        stack.enter_context(patched(response, "send_task_failure", send_task_failure_request))
         yield
 
 
