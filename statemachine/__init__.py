@@ -53,6 +53,8 @@ TASK_FUNCTIONS: tuple[TaskFunction, ...] = (
                  "Step 2b: raise the autoscaled variants' instance counts as a precaution."),
     TaskFunction("CheckEndpoint", "check_endpoint",
                  "Step 3 and 6: DescribeEndpoint once; done, still busy, or failed."),
+    TaskFunction("AwaitEndpoint", "await_endpoint",
+                 "Step 3 and 6, events: store the wait's task token, then DescribeEndpoint once in case it is over."),
     TaskFunction("CreateEndpointConfig", "create_endpoint_config",
                  "Steps 4 and 5: create the new endpoint config from the current one."),
     TaskFunction("UpdateEndpoint", "update_endpoint",
@@ -70,6 +72,8 @@ EVENT_FUNCTIONS: tuple[TaskFunction, ...] = (
                  "Start one execution per triggering event, named after the event."),
     TaskFunction("NotifyUpdate", "notify_update",
                  "Publish the end-of-update message: endpoint, old and new config, outcome, reason, link."),
+    TaskFunction("ResumeUpdate", "resume_update",
+                 "On SageMaker's endpoint event, confirm with DescribeEndpoint and resume the waiting execution."),
 )
 
 

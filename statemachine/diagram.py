@@ -31,12 +31,21 @@ def _condition(choice: dict[str, Any]) -> str:
         if key in choice:
             if key == "IsPresent":
                 return f"{variable} {'present' if choice[key] else 'absent'}"
-            return f"{variable} {symbol} {json.dumps(choice[key])}"
+            value = choice[key]
+            # Mermaid ends a quoted label at the next double quote: strings are shown in single quotes.
+            shown = f"'{value}'" if isinstance(value, str) else json.dumps(value)
+            return f"{variable} {symbol} {shown}"
     return variable or "condition"
 
 
 def _errors(errors: list[str]) -> str:
-    return "any error" if errors == ["States.ALL"] else ", ".join(errors)
+    if errors == ["States.ALL"]:
+        return "any error"
+    return ", ".join("timeout" if error == "States.Timeout" else error for error in errors)
+
+
+def _is_callback(state: dict[str, Any]) -> bool:
+    return state["Type"] == "Task" and str(state.get("Resource", "")).endswith(".waitForTaskToken")
 
 
 def _states(states: dict[str, Any], lines: list[str], indent: str) -> None:
@@ -48,8 +57,10 @@ def _states(states: dict[str, Any], lines: list[str], indent: str) -> None:
                 _states(branch["States"], lines, indent + "  ")
                 lines.append(f"{indent}end")
             continue
-        opening, closing = SHAPES.get(state["Type"], ('["', '"]'))
-        label = name if state["Type"] in ("Task", "Choice", "Pass") else f"{name}<br/>{state['Type']}"
+        # A callback task waits as a Wait state does (for SageMaker's event, or its timeout): drawn as one.
+        opening, closing = SHAPES["Wait" if _is_callback(state) else state["Type"]]
+        label = (f"{name}<br/>callback" if _is_callback(state) else
+                 name if state["Type"] in ("Task", "Choice", "Pass") else f"{name}<br/>{state['Type']}")
         lines.append(f"{indent}{name}{opening}{label}{closing}")
 
 

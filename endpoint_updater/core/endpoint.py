@@ -64,10 +64,20 @@ def seconds_to_wait(deadline: str, interval: int) -> int:
     return max(0, min(int(interval), math.ceil(left)))
 
 
+def seconds_to_wait_for_event(deadline: str, safety_interval: int) -> int:
+    """The next callback wait's TimeoutSeconds: `safety_interval`, or fewer when the Deadline comes sooner, and
+    at least 1 (a Task's TimeoutSeconds must be a positive integer: "Task" state, Amazon States Language). The
+    safety-net poll after it is the one that sees the deadline reached."""
+    return max(1, seconds_to_wait(deadline, safety_interval))
+
+
 def check(name: str, expected_config: str, deadline: str, interval: int = 0,
-          capacity: dict[str, Any] | None = None, execution_arn: str | None = None) -> dict[str, Any]:
+          capacity: dict[str, Any] | None = None, execution_arn: str | None = None,
+          safety_interval: int | None = None, description: dict[str, Any] | None = None) -> dict[str, Any]:
     """One poll. Done when InService on `expected_config`; raises when the update cannot succeed any more.
-    `WaitSeconds` is the wait before the next poll: `interval`, cut short at the deadline.
+    `WaitSeconds` is the wait before the next poll: `interval`, cut short at the deadline; `EventWaitSeconds`
+    the next wait for an event (`safety_interval`, cut short likewise), when one is given. `description`:
+    DescribeEndpoint's answer when the caller has just read it.
 
     A failed update can come back InService on the previous config, with or without a FailureReason:
     InService alone is not success. Likewise after a capacity raise (`capacity`: the raised VariantName, its
@@ -75,7 +85,8 @@ def check(name: str, expected_config: str, deadline: str, interval: int = 0,
     InService at the old count, so the count is checked too (CapacityRaiseFailed), and a confirmed raise is
     recorded in the update's progress.
     """
-    description = describe_endpoint(name)
+    if description is None:
+        description = describe_endpoint(name)
     status = description["EndpointStatus"]
     config = description.get("EndpointConfigName", "")
     reason = description.get("FailureReason") or "no FailureReason given"
@@ -93,6 +104,8 @@ def check(name: str, expected_config: str, deadline: str, interval: int = 0,
                                f"{capacity['VariantName']} {capacity['From']} -> {capacity['DesiredInstanceCount']}")
         result["Done"] = True
         result["WaitSeconds"] = 0
+        if safety_interval is not None:
+            result["EventWaitSeconds"] = 0
         return result
     if status == "UpdateRollbackFailed":
         raise EndpointUpdateRollbackFailed(
@@ -105,6 +118,8 @@ def check(name: str, expected_config: str, deadline: str, interval: int = 0,
             f"endpoint {name} is still {status} at the deadline {deadline} (TimeoutSeconds); "
             "stopped waiting")
     result["WaitSeconds"] = seconds_to_wait(deadline, interval)
+    if safety_interval is not None:
+        result["EventWaitSeconds"] = seconds_to_wait_for_event(deadline, safety_interval)
     return result
 
 
@@ -128,7 +143,7 @@ def _confirm_capacity(name: str, description: dict[str, Any], capacity: dict[str
 
 
 def raise_capacity(name: str, execution_arn: str, planned: list[dict[str, Any]], index: int,
-                   deadline: str, interval: int) -> dict[str, Any]:
+                   deadline: str, interval: int, safety_interval: int | None = None) -> dict[str, Any]:
     """Step 2b: raise the `index`-th variant of the plan's `CapacityRaise` that is due a raise (To above
     From), with one UpdateEndpointWeightsAndCapacities call: that API changes "the capacity of one variant"
     ("UpdateEndpointWeightsAndCapacities" API reference). The workflow confirms each raise (`check`) before
@@ -138,7 +153,8 @@ def raise_capacity(name: str, execution_arn: str, planned: list[dict[str, Any]],
     variant already at its target (a retried call SageMaker had accepted) is not asked again. A raise is not
     started once the deadline has passed: the check after it could only time out.
 
-    Returns the variant, its target, where the next raise is (`Next`, `More`) and the first wait."""
+    Returns the variant, its target, where the next raise is (`Next`, `More`) and the first wait, for either
+    path (`WaitSeconds` polling, `EventWaitSeconds` events)."""
     due = due_raises(planned)
     if not 0 <= index < len(due):
         raise ValueError(f"capacity raise {index} requested; the plan has {len(due)} variant(s) to raise")
@@ -156,9 +172,11 @@ def raise_capacity(name: str, execution_arn: str, planned: list[dict[str, Any]],
             DesiredWeightsAndCapacities=[{"VariantName": entry["VariantName"], "DesiredInstanceCount": entry["To"]}])
         store.progress(name, execution_arn, "CapacityRaiseStarted",
                        f"{entry['VariantName']} {entry['From']} -> {entry['To']}")
+    first_wait: dict[str, Any] = {"Done": False, "WaitSeconds": seconds_to_wait(deadline, interval)}
+    if safety_interval is not None:
+        first_wait["EventWaitSeconds"] = seconds_to_wait_for_event(deadline, safety_interval)
     return {"VariantName": entry["VariantName"], "From": entry["From"], "DesiredInstanceCount": entry["To"],
-            "Next": index + 1, "More": index + 1 < len(due),
-            "Check": {"Done": False, "WaitSeconds": seconds_to_wait(deadline, interval)}}
+            "Next": index + 1, "More": index + 1 < len(due), "Check": first_wait}
 
 
 def due_raises(planned: list[dict[str, Any]]) -> list[dict[str, Any]]:

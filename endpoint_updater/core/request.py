@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from endpoint_updater.core import deployment_config, shapes
+from endpoint_updater.core import deployment_config, history, shapes
 from endpoint_updater.core.errors import InvalidInput
 
 SCHEMA_PATH = Path(__file__).with_name("input.schema.json")
@@ -46,6 +46,10 @@ DEFAULT_POLL_INTERVAL_SECONDS: int = PROPERTIES["PollIntervalSeconds"]["default"
 POLL_INTERVAL_RANGE = _range(PROPERTIES["PollIntervalSeconds"])
 DEFAULT_TIMEOUT_SECONDS: int = PROPERTIES["TimeoutSeconds"]["default"]
 TIMEOUT_RANGE = _range(PROPERTIES["TimeoutSeconds"])
+COMPLETIONS: tuple[str, ...] = tuple(PROPERTIES["Completion"]["enum"])
+DEFAULT_COMPLETION: str = PROPERTIES["Completion"]["default"]
+DEFAULT_SAFETY_INTERVAL_SECONDS: int = PROPERTIES["SafetyIntervalSeconds"]["default"]
+SAFETY_INTERVAL_RANGE = _range(PROPERTIES["SafetyIntervalSeconds"])
 CAPACITY_ADD_RANGE = _range(PROPERTIES["CapacityIncrease"]["properties"]["Add"])
 CAPACITY_PERCENT_RANGE = _range(PROPERTIES["CapacityIncrease"]["properties"]["Percent"])
 CAPACITY_FIELDS = tuple(PROPERTIES["CapacityIncrease"]["properties"])
@@ -60,6 +64,8 @@ class Request:
     InitialPollDelaySeconds: int = DEFAULT_INITIAL_POLL_DELAY_SECONDS
     PollIntervalSeconds: int = DEFAULT_POLL_INTERVAL_SECONDS
     TimeoutSeconds: int = DEFAULT_TIMEOUT_SECONDS
+    Completion: str = DEFAULT_COMPLETION
+    SafetyIntervalSeconds: int = DEFAULT_SAFETY_INTERVAL_SECONDS
     DryRun: bool = False
     ModelPackage: dict[str, str] | None = None
     Requester: dict[str, str] | None = None
@@ -223,6 +229,14 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
             given if isinstance(given, int) and _is_int(given) and low <= given <= high
             else DEFAULT_INITIAL_POLL_DELAY_SECONDS)
 
+    completion = raw.get("Completion", DEFAULT_COMPLETION)
+    if completion not in COMPLETIONS:
+        problems.append(f"Completion: {shapes.shown(completion)} is not allowed; give events (SageMaker's endpoint "
+                        "events end each wait, with a poll every SafetyIntervalSeconds as the safety net) or polling "
+                        "(a poll every PollIntervalSeconds)")
+    else:
+        _check_history(problems, numbers, completion)
+
     dry_run = raw.get("DryRun", PROPERTIES["DryRun"]["default"])
     if not isinstance(dry_run, bool):
         problems.append(f"DryRun: {shapes.shown(dry_run)} is not allowed; give true (plan only, change nothing) "
@@ -246,7 +260,23 @@ def parse_request(raw: Any, variant_fields: frozenset[str]) -> Request:
         raise InvalidInput("invalid input: " + "; ".join(problems))
     return Request(EndpointName=name, VariantChanges=changes, CapacityIncrease=increase,
                    DeploymentConfig=deployment, DryRun=dry_run, ModelPackage=package, Requester=requester,
-                   **numbers)
+                   Completion=completion, **numbers)
+
+
+def _check_history(problems: list[str], numbers: dict[str, Any], completion: str) -> None:
+    """Refuse a TimeoutSeconds and interval whose wait could outgrow the execution's history (core/history.py),
+    once each field is valid on its own."""
+    field = history.INTERVAL_FIELD[completion]
+    timeout, interval = numbers.get("TimeoutSeconds"), numbers.get(field)
+    if not (isinstance(timeout, int) and isinstance(interval, int) and _is_int(timeout) and _is_int(interval)):
+        return
+    low, high = TIMEOUT_RANGE
+    interval_range = _range(PROPERTIES[field])
+    if not (low <= timeout <= high and interval_range[0] <= interval <= interval_range[1]):
+        return
+    found = history.problem(timeout, interval, completion, interval_range, TIMEOUT_RANGE)
+    if found:
+        problems.append(found)
 
 
 def _check_requester(problems: list[str], requester: Any) -> None:

@@ -270,3 +270,95 @@ def _conditional_update(dynamodb: Any, endpoint: str, expression: str, condition
             raise
         return False
     return True
+
+
+# -- waiting for SageMaker's event (Completion "events") ------------------------------------------------------
+# The update record's `Waiting` attribute: the task token of the callback wait in progress and what to check
+# when an event comes (`Phase`, `Check`: the check's parameters, `Since`: when the wait began). A map, so that
+# claiming it can be conditional on its TaskToken.
+WAITING = "Waiting"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    endpoint: str
+    execution_arn: str
+    task_token: str
+    phase: str
+    check: dict[str, Any]
+    since: str
+
+
+def _waiting_item(waiting: Waiting) -> dict[str, Any]:
+    return {"M": {"TaskToken": {"S": waiting.task_token}, "Phase": {"S": waiting.phase},
+                  "Check": {"S": json.dumps(waiting.check, separators=(",", ":"), sort_keys=True)},
+                  "Since": {"S": waiting.since}}}
+
+
+def store_waiting(waiting: Waiting) -> None:
+    """Store the wait's task token with the update record, in one transaction with a check that this execution
+    still holds the endpoint's lock (LockLost otherwise: a stopped execution waits for nothing). A token left
+    by an earlier wait (it timed out, and the safety-net poll found the endpoint still busy) is overwritten."""
+    try:
+        client("dynamodb").transact_write_items(TransactItems=[
+            {"ConditionCheck": {
+                "TableName": table_name(), "Key": lock_key(waiting.endpoint),
+                "ConditionExpression": "Holder = :me",
+                "ExpressionAttributeValues": {":me": {"S": waiting.execution_arn}},
+            }},
+            {"Update": {
+                "TableName": table_name(), "Key": update_key(waiting.endpoint, waiting.execution_arn),
+                "UpdateExpression": f"SET {WAITING} = :waiting",
+                "ConditionExpression": "ExecutionArn = :me",
+                "ExpressionAttributeValues": {":waiting": _waiting_item(waiting), ":me": {"S": waiting.execution_arn}},
+            }},
+        ])
+    except ClientError as error:
+        if error_code(error) != "TransactionCanceledException":
+            raise
+        raise LockLost(f"the lock of endpoint {waiting.endpoint} is not held by execution {waiting.execution_arn}; "
+                       "it does not wait for the endpoint's event") from error
+
+
+def read_waiting(endpoint: str) -> Waiting | None:
+    """The wait of the execution that holds the endpoint's lock, if it waits for an event."""
+    holder = read_lock(endpoint).holder
+    if holder is None:
+        return None
+    item = client("dynamodb").get_item(TableName=table_name(), Key=update_key(endpoint, holder), ConsistentRead=True,
+                                       ProjectionExpression=WAITING).get("Item") or {}
+    stored = (item.get(WAITING) or {}).get("M")
+    if not stored:
+        return None
+    return Waiting(endpoint=endpoint, execution_arn=holder, task_token=stored["TaskToken"]["S"],
+                   phase=stored["Phase"]["S"], check=json.loads(stored["Check"]["S"]), since=stored["Since"]["S"])
+
+
+def claim_waiting(waiting: Waiting) -> bool:
+    """Remove the wait from the update record if it still holds this token. Only the one caller that removes it
+    sends the token's outcome: a duplicate event, or an event racing the await function's own look, finds it
+    gone (False)."""
+    try:
+        client("dynamodb").update_item(
+            TableName=table_name(), Key=update_key(waiting.endpoint, waiting.execution_arn),
+            UpdateExpression=f"REMOVE {WAITING}", ConditionExpression=f"{WAITING}.TaskToken = :token",
+            ExpressionAttributeValues={":token": {"S": waiting.task_token}})
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def unclaim_waiting(waiting: Waiting) -> None:
+    """Put a claimed wait back when its outcome could not be sent, unless a newer wait has stored its own token:
+    a later event (or the retried delivery of this one) can then send it."""
+    try:
+        client("dynamodb").update_item(
+            TableName=table_name(), Key=update_key(waiting.endpoint, waiting.execution_arn),
+            UpdateExpression=f"SET {WAITING} = :waiting",
+            ConditionExpression=f"attribute_not_exists({WAITING}) AND ExecutionArn = :me",
+            ExpressionAttributeValues={":waiting": _waiting_item(waiting), ":me": {"S": waiting.execution_arn}})
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise

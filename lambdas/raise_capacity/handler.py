@@ -14,7 +14,8 @@ def raise_capacity(event: dict[str, Any]) -> dict[str, Any]:
     index = int((event.get("CapacityRaise") or {}).get("Next", 0))
     return endpoint.raise_capacity(event["Request"]["EndpointName"], event["ExecutionId"],
                                    event["Plan"]["CapacityRaise"], index, event["Deadline"],
-                                   event["Request"]["PollIntervalSeconds"])
+                                   event["Request"]["PollIntervalSeconds"],
+                                   event["Request"].get("SafetyIntervalSeconds"))
 
 
 handler = task_handler(raise_capacity)

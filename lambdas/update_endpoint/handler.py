@@ -15,8 +15,14 @@ def update_endpoint(event: dict[str, Any]) -> dict[str, Any]:
     params = event["Plan"].get("UpdateEndpoint") or endpoint.update_request(
         name, event["NewConfigName"], request["VariantChanges"], request.get("DeploymentConfig"))
     started = endpoint.update(name, event["ExecutionId"], params)
-    # WaitBeforeFirstPoll waits this long: InitialPollDelaySeconds, cut short at the deadline.
-    return {**started, "WaitSeconds": endpoint.seconds_to_wait(event["Deadline"], request["InitialPollDelaySeconds"])}
+    # The first $.Poll. WaitBeforeFirstPoll waits WaitSeconds: InitialPollDelaySeconds, cut short at the deadline;
+    # WaitForUpdateEvent waits EventWaitSeconds at most: SafetyIntervalSeconds, cut short likewise.
+    first_wait = {**started, "Done": False,
+                  "WaitSeconds": endpoint.seconds_to_wait(event["Deadline"], request["InitialPollDelaySeconds"])}
+    if "SafetyIntervalSeconds" in request:
+        first_wait["EventWaitSeconds"] = endpoint.seconds_to_wait_for_event(event["Deadline"],
+                                                                            request["SafetyIntervalSeconds"])
+    return first_wait
 
 
 handler = task_handler(update_endpoint)

@@ -36,7 +36,7 @@ def test_render_leaves_jsonpath_alone() -> None:
 
 def test_every_task_retries_lambda_service_errors_and_transient_aws_errors(definition: dict[str, Any]) -> None:
     tasks = {n: s for n, s in all_states(definition["States"]).items() if s["Type"] == "Task"}
-    assert len(tasks) == 9  # CheckEndpoint serves two states
+    assert len(tasks) == 11  # CheckEndpoint serves two states, AwaitEndpoint two callback waits
     for name, state in tasks.items():
         retried = {error for rule in state["Retry"] for error in rule["ErrorEquals"]}
         assert retried >= LAMBDA_SERVICE_ERRORS | {"AwsTransientError"}, name
@@ -72,7 +72,14 @@ def test_one_catch_covers_the_whole_update_and_leads_to_the_restore(definition: 
                                                "Next": "IsFunctionError"}]
     assert [catch["Next"] for catch in catches["RestoreScaling"]] == ["RestoreFailed"]
     assert definition["States"]["RestoreFailed"]["Next"] == "IsFunctionError"
-    assert set(catches) == {"ValidateAndSnapshot", "Update", "RestoreScaling"}
+    # Inside the update, only the callback waits catch an error: their own timeout, which leads to the safety-net
+    # poll; every other error still reaches the one Catch
+    assert {n: c for n, c in catches.items() if n.endswith("Event")} == {
+        "WaitForCapacityEvent": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.CapacityRaise.Check",
+                                  "Next": "CheckCapacity"}],
+        "WaitForUpdateEvent": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.Poll", "Next": "CheckUpdate"}]}
+    assert set(catches) == {"ValidateAndSnapshot", "Update", "RestoreScaling", "WaitForCapacityEvent",
+                            "WaitForUpdateEvent"}
 
 
 def test_the_definition_has_its_own_timeout(definition: dict[str, Any]) -> None:

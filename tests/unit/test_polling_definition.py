@@ -12,22 +12,31 @@ def branch_states() -> dict[str, Any]:
     return dict(definition["States"]["Update"]["Branches"][0]["States"])
 
 
+def polling_route(states: dict[str, Any], choice: str) -> str:
+    """Where a HowToWait Choice sends an execution whose request says Completion polling."""
+    rules = [r for r in states[choice]["Choices"] if r["Variable"] == "$.Request.Completion"]
+    assert [r["StringEquals"] for r in rules] == ["polling"]
+    return str(rules[0]["Next"])
+
+
 def test_the_first_poll_waits_what_update_endpoint_computed() -> None:
     states = branch_states()
-    first = states[states["UpdateEndpoint"]["Next"]]
+    assert states["UpdateEndpoint"]["Next"] == "HowToWaitForUpdate"
+    first = states[polling_route(states, "HowToWaitForUpdate")]
     assert first["Type"] == "Wait"
     assert first["SecondsPath"] == states["UpdateEndpoint"]["ResultPath"] + ".WaitSeconds"
     assert first["Next"] == "CheckUpdate"
 
 
 def test_a_poll_cycle_is_at_most_three_transitions() -> None:
-    # Given the loop from the check back to itself while the endpoint is still updating
+    # Given the polling loop from the check back to itself while the endpoint is still updating
     states = branch_states()
     cycle, name = [], states["CheckUpdate"]["Next"]
     while name != "CheckUpdate":
         cycle.append(name)
         state = states[name]
         name = state.get("Default") if state["Type"] == "Choice" else state["Next"]
+    assert "events" not in str(states["IsUpdateComplete"]["Default"])
     # Then the check, the choice and one wait are all it enters, and the wait is what the check computed
     assert len(cycle) + 1 <= 3
     assert [states[n]["SecondsPath"] for n in cycle if states[n]["Type"] == "Wait"] == [
@@ -48,11 +57,13 @@ def test_the_capacity_loop_raises_one_variant_and_checks_it_before_the_next() ->
     # Given the capacity states
     states = branch_states()
     # Then a raise is always followed by a wait and a check of that raise, and only a confirmed check leads on
-    assert states["RaiseCapacity"]["Next"] == "WaitForCapacity"
+    assert states["RaiseCapacity"]["Next"] == "HowToWaitForCapacity"
+    assert polling_route(states, "HowToWaitForCapacity") == "WaitForCapacity"
     assert states["WaitForCapacity"]["Next"] == "CheckCapacity"
     check = states["CheckCapacity"]
     assert check["Parameters"]["Capacity.$"] == states["RaiseCapacity"]["ResultPath"]
     assert check["ResultPath"] == states["WaitForCapacity"]["SecondsPath"].removesuffix(".WaitSeconds")
     ready = states[check["Next"]]
     assert ready["Default"] == "WaitForCapacity"
-    assert {choice["Next"] for choice in ready["Choices"]} == {"RaiseCapacity", "CreateEndpointConfig"}
+    assert {choice["Next"] for choice in ready["Choices"]} == {"RaiseCapacity", "CreateEndpointConfig",
+                                                               "WaitForCapacityEvent"}

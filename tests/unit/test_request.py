@@ -55,7 +55,8 @@ def test_full_request_is_kept_as_given() -> None:
     raw = {"EndpointName": "churn-prod", "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}],
            "CapacityIncrease": {"Percent": 50}, "DeploymentConfig": {"RollingUpdatePolicy": {
                "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1}, "WaitIntervalInSeconds": 60}},
-           "InitialPollDelaySeconds": 60, "PollIntervalSeconds": 5, "TimeoutSeconds": 600, "DryRun": True,
+           "InitialPollDelaySeconds": 60, "PollIntervalSeconds": 5, "TimeoutSeconds": 600, "Completion": "polling",
+           "SafetyIntervalSeconds": 120, "DryRun": True,
            "ModelPackage": {"ModelPackageArn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3",
                             "VariantName": "Canary"},
            "Requester": {"Account": "123456789012", "Source": "endpoint-updater", "RequestedBy": "alice"}}

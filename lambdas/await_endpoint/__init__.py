@@ -1,0 +1,1 @@
+"""Lambda function `await_endpoint` of the endpoint update workflow."""

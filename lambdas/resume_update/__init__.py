@@ -1,0 +1,1 @@
+"""Lambda function `resume_update`: SageMaker's endpoint events resume the waiting execution."""
