@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import coldstart, concurrency, package, plot, polling, pricing, update
+from bench import events as event_bench
 from endpoint_updater.offline import throttling
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -22,6 +23,11 @@ GOAL_TRANSITIONS_WITHOUT_POLLS = 40
 GOAL_TRANSITIONS_PER_POLL = 3
 GOAL_FAILURES_AT_50 = 0
 TYPICAL_UPDATE_MINUTES = (10, 30, 60)
+# Issue 13's goals, for updates of 3 to 60 minutes.
+GOAL_EVENT_MEAN_DELAY = 2.0
+GOAL_EVENT_P99_DELAY = 5.0
+GOAL_EVENT_TRANSITIONS_AT_60 = 30
+GOAL_EVENT_COST_RATIO_AT_60 = 5.0
 
 
 def _goal(name: str, met: bool, measured: str, target: str, margin: str) -> dict[str, Any]:
@@ -33,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=15, help="cold-start samples per function (median)")
     parser.add_argument("--sizes", type=int, nargs="*", default=list(concurrency.SIZES),
                         help="concurrent executions per run")
+    parser.add_argument("--event-samples", type=int, default=20,
+                        help="updates per scenario of the events section (polling, delivered, lost)")
+    parser.add_argument("--faulty-updates", type=int, default=event_bench.FAULTY_UPDATES,
+                        help="updates under the faulty delivery (10%% lost, duplicated, reordered)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     # The functions' metrics are CloudWatch embedded-metric lines on stdout; they would interleave with the table.
@@ -67,6 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     summaries = [polling.summarize(p, durations, common) for p in policies]
     plot_path = args.out / "polling.png"
     plot.draw(policies, durations, plot_path)
+    say(f"events: {3 * args.event_samples} updates (polling, delivered, lost), {args.faulty_updates} under a "
+        "faulty delivery ...")
+    measured = event_bench.measure(args.event_samples, args.faulty_updates)
+    event_plot = args.out / "events.png"
+    plot.draw_events([(scenario.name, [(s.duration, s.detection_delay) for s in measured.samples[scenario.name]
+                                       if s.detection_delay is not None])
+                      for scenario in (event_bench.POLLING, event_bench.EVENTS, event_bench.LOST)],
+                     measured.safety_seconds, event_plot)
     runs = []
     for size in args.sizes:
         say(f"{size} concurrent update(s) ...")
@@ -98,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
               "not run" if at_50 is None else f"{at_50.failures} failures", "0",
               "" if at_50 is None else f"{at_50.succeeded}/50 succeeded"),
     ]
+    goals += event_goals(measured)
     results = {
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform()},
@@ -122,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
                          for s in summaries],
             "plot": str(plot_path.relative_to(Path.cwd()) if plot_path.is_relative_to(Path.cwd()) else plot_path),
         },
+        "events": {
+            "safety_interval_seconds": measured.safety_seconds,
+            "delay_seconds": list(event_bench.emulation.events.DEFAULT_DELAY_SECONDS),
+            "faulty_delivery": event_bench.FAULTY,
+            "summaries": [s.to_dict() for s in measured.summaries],
+            "samples": {name: [s.to_dict() for s in samples] for name, samples in measured.samples.items()},
+            "plot": str(event_plot.relative_to(Path.cwd()) if event_plot.is_relative_to(Path.cwd()) else event_plot),
+        },
         "concurrency": {"throttling": {"rate_per_second": throttling.DEFAULT_RATE_PER_SECOND,
                                        "burst": throttling.DEFAULT_BURST,
                                        "services": sorted(throttling.THROTTLED_SERVICES),
@@ -137,6 +164,40 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nNOTE: the simulation now chooses {default.initial_delay} s then every {default.interval} s; "
               "endpoint_updater/core/request.py has other defaults.")
     return 0 if all(g["met"] for g in goals) else 1
+
+
+def event_goals(measured: event_bench.Measured) -> list[dict[str, Any]]:
+    polled = measured.summary(event_bench.POLLING)
+    delivered = measured.summary(event_bench.EVENTS)
+    lost = measured.summary(event_bench.LOST)
+    mixed = measured.summary(event_bench.MIXED)
+    safety = measured.safety_seconds
+    wait_at_60 = delivered.wait_transitions_at_60_min
+    ratio = polled.cost_at_60_min / delivered.cost_at_60_min
+    return [
+        _goal("events delivered: mean detection delay <= 2 s", delivered.mean_delay <= GOAL_EVENT_MEAN_DELAY,
+              f"{delivered.mean_delay:.2f} s (polling {polled.mean_delay:.1f} s)", f"<= {GOAL_EVENT_MEAN_DELAY} s",
+              f"{GOAL_EVENT_MEAN_DELAY - delivered.mean_delay:+.2f} s"),
+        _goal("events delivered: p99 detection delay <= 5 s", delivered.p99_delay <= GOAL_EVENT_P99_DELAY,
+              f"{delivered.p99_delay:.2f} s", f"<= {GOAL_EVENT_P99_DELAY} s",
+              f"{GOAL_EVENT_P99_DELAY - delivered.p99_delay:+.2f} s"),
+        _goal("events delivered: waiting transitions of a 60-minute update <= 30",
+              wait_at_60 <= GOAL_EVENT_TRANSITIONS_AT_60,
+              f"{wait_at_60:.0f} waiting ({delivered.transitions_at_60_min:.0f} in all; polling "
+              f"{polled.wait_transitions_at_60_min:.0f} waiting)", f"<= {GOAL_EVENT_TRANSITIONS_AT_60}",
+              f"{GOAL_EVENT_TRANSITIONS_AT_60 - wait_at_60:.0f} to spare"),
+        _goal("cost of a 60-minute update drops >= 5x", ratio >= GOAL_EVENT_COST_RATIO_AT_60,
+              f"${polled.cost_at_60_min:.6f} -> ${delivered.cost_at_60_min:.6f} ({ratio:.1f}x)",
+              f">= {GOAL_EVENT_COST_RATIO_AT_60:.0f}x", f"{ratio - GOAL_EVENT_COST_RATIO_AT_60:+.1f}x"),
+        _goal("events 100% lost: delay within the safety interval, 0 failed updates",
+              lost.max_delay <= safety + event_bench.CHECK_ALLOWANCE_SECONDS and lost.wrong_outcomes == 0,
+              f"max {lost.max_delay:.0f} s, {lost.wrong_outcomes} failed of {lost.updates}",
+              f"<= {safety} s (+{event_bench.CHECK_ALLOWANCE_SECONDS:.0f} s for the check), 0",
+              f"{safety - lost.max_delay:+.0f} s"),
+        _goal(f"{mixed.updates} updates, 10% lost + 10% duplicated + reordered: 0 wrong outcomes",
+              mixed.wrong_outcomes == 0, f"{mixed.wrong_outcomes} wrong of {mixed.updates}", "0",
+              f"max delay {mixed.max_delay:.0f} s"),
+    ]
 
 
 def say(message: str) -> None:
@@ -213,6 +274,17 @@ def render(results: dict[str, Any], default: polling.Policy) -> str:
                        "transitions (+retries)"], [
         [r["executions"], f"{r['elapsed_seconds']:.1f} s", r["succeeded"], r["failures"], r["throttled_answers"],
          r["lambda_errors_retried"], r["transitions"] + r["lambda_errors_retried"]] for r in conc["runs"]]))
+    ev = results["events"]
+    out += ["", f"5. Noticing completion with SageMaker's events (safety interval {ev['safety_interval_seconds']} s; "
+            f"events delivered {ev['delay_seconds'][0]:g} to {ev['delay_seconds'][1]:g} s after the change, an "
+            "assumption), updates of 3 to 60 min run in the local runner"]
+    out.append(_table(["scenario", "updates", "wrong", "mean delay", "p99 delay", "max delay", "transitions",
+                       "waiting", "60 min: transitions", "60 min: waiting", "60 min: cost"], [
+        [s["scenario"], s["updates"], s["wrong_outcomes"], f"{s['mean_delay']:.1f} s", f"{s['p99_delay']:.1f} s",
+         f"{s['max_delay']:.1f} s", f"{s['mean_transitions']:.1f}", f"{s['mean_wait_transitions']:.1f}",
+         f"{s['transitions_at_60_min']:.0f}", f"{s['wait_transitions_at_60_min']:.0f}",
+         f"${s['cost_at_60_min']:.6f}"] for s in ev["summaries"]]))
+    out.append(f"plot: {ev['plot']}")
     out += ["", "Goals"]
     out.append(_table(["goal", "met", "measured", "margin"], [
         [g["goal"], "met" if g["met"] else "MISSED", g["measured"], g["margin"]] for g in results["goals"]]))

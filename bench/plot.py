@@ -1,4 +1,5 @@
-"""The polling plot: detection delay and polls against update duration, one line per policy."""
+"""The plots: polling (detection delay and polls against update duration, one line per policy) and events
+(detection delay against update duration: polling, events, events lost)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,35 @@ def draw(policies: Sequence[Policy], durations: Sequence[int], path: Path) -> No
     polls_axis.legend(loc="upper left", fontsize=8)
     for axis in (delay_axis, polls_axis):
         axis.grid(True, alpha=0.3)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def draw_events(series: Sequence[tuple[str, Sequence[tuple[int, float]]]], safety_seconds: int, path: Path) -> None:
+    """Detection delay against update duration, one line per way of learning of the end (measured samples:
+    (duration in seconds, delay in seconds))."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(1, 1, figsize=(10, 5))
+    for name, points in series:
+        ordered = sorted(points)
+        line, = axis.plot([d / 60 for d, _ in ordered], [delay for _, delay in ordered], linewidth=1.2,
+                          marker=".", label=name)
+        mean = sum(delay for _, delay in ordered) / len(ordered)
+        axis.axhline(mean, color=line.get_color(), linestyle="--", linewidth=1.0)
+    axis.axhline(safety_seconds, color="grey", linestyle=":", linewidth=1.0,
+                 label=f"safety interval ({safety_seconds} s)")
+    axis.set_yscale("symlog", linthresh=10)
+    axis.set_ylabel("seconds from completion to notice\n(dashed: mean; log scale above 10 s)")
+    axis.set_xlabel("update duration (minutes)")
+    axis.set_title("Noticing that an update has finished: polling against SageMaker's events")
+    axis.legend(loc="upper left", fontsize=8)
+    axis.grid(True, alpha=0.3)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)

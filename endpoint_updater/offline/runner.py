@@ -10,7 +10,12 @@ FAILED, `wait` delivers the "Step Functions Execution Status Change" event to th
 the stack's rule would; `deliver` hands any event to a function the stack's rules target; `put_events`
 sends events through moto's EventBridge, on the default bus or the request bus, with the stack's trigger
 rules and their patterns (endpoint_updater.names), so only what the stack's rules match reaches the start
-function.
+function. SageMaker's endpoint events, which the emulator sends as each endpoint changes status
+(`offline.emulation.events`), go the same way on the clock's timers: PutEvents on the default bus at their
+delivery moment, the stack's rule (`names.endpoint_event_pattern` with the runner's endpoint name patterns),
+then the resume function, invoked as a rule's Lambda target is (asynchronously on AWS: retried twice on an
+error). Their faults are switched with `endpoint_events.configure(...)`; `endpoint_event_deliveries` lists
+what reached the function.
 
 Time is emulated (`offline.virtual_clock`): Wait states and Retry intervals take no real time while the
 caller waits for the workflow (`wait`, `wait_for_state`, `sleep`), and everything that reads time in the
@@ -20,6 +25,7 @@ workflow reads `runner.clock`.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import importlib
 import io
@@ -58,6 +64,14 @@ REQUEST_BUS_NAME = "endpoint-updater-requests"
 # rules send to this queue, and `put_events` hands what arrives there to the start function, as a Lambda
 # target would.
 TRIGGER_QUEUE_NAME = "endpoint-updater-trigger-deliveries"
+# The same detour for the rule on SageMaker's endpoint events, whose target is the resume function.
+ENDPOINT_EVENT_QUEUE_NAME = "endpoint-updater-endpoint-event-deliveries"
+ENDPOINT_EVENTS_RULE = "EndpointStateChanged"
+RESUME_FUNCTION = "resume_update"
+# "How Lambda handles errors and retries with asynchronous invocation" (Lambda Developer Guide): a function
+# error is retried twice, "with a one-minute wait between the first two attempts, and two minutes between the
+# second and third attempts". A rule's Lambda target is invoked asynchronously.
+ASYNC_RETRY_WAITS_SECONDS = (60.0, 120.0)
 # A target without an input transformer gets the whole event (EventBridge User Guide, "Amazon EventBridge
 # events": version, id, detail-type, source, account, time, region, resources, detail). moto's default target
 # input leaves out `account`, which the start function records: this transformer gives every field back.
@@ -110,6 +124,20 @@ class Execution:
         return len(self.states_entered)
 
 
+@dataclass(frozen=True)
+class EventDelivery:
+    """One invocation of the resume function with an endpoint event the stack's rule matched."""
+
+    event: dict[str, Any]
+    at: float
+    """The emulated moment (`clock.monotonic()`) it was invoked."""
+    attempt: int
+    """1, or 2 and 3 for Lambda's retries after an error."""
+    answer: Any = None
+    error: str | None = None
+    """The exception's class name, when the function raised."""
+
+
 @dataclass
 class Crash:
     exception: Exception
@@ -149,10 +177,13 @@ class LocalRunner:
     def __init__(self, region: str = "us-east-1",
                  model_package_deployments: dict[str, dict[str, Any]] | None = None,
                  real_time: bool = False, update_request_source: str = names.DEFAULT_UPDATE_REQUEST_SOURCE,
-                 guardrails: dict[str, Any] | None = None) -> None:
+                 guardrails: dict[str, Any] | None = None,
+                 endpoint_name_patterns: tuple[str, ...] = ("*",)) -> None:
         """`real_time`: Wait states and Retry intervals take their real time (the demo, for a person to
         follow); by default they take none while the caller waits. `guardrails`: the change guardrail
-        settings, as cdk.json's context names them (absent ones take their defaults)."""
+        settings, as cdk.json's context names them (absent ones take their defaults).
+        `endpoint_name_patterns`: the endpoints the stack's rule on SageMaker's endpoint events matches
+        (the endpointNamePattern setting; every endpoint by default)."""
         self.region = region
         self.clock = VirtualClock(moto_seam.running_executions, jumps=not real_time)
         self.model_package_deployments = model_package_deployments or {}
@@ -162,6 +193,11 @@ class LocalRunner:
         self.request_bus = ""
         """The ARN of the bus update requests are sent to (the stack's UpdateRequestBusName output)."""
         self._trigger_queue = ""
+        self.endpoint_name_patterns = tuple(endpoint_name_patterns)
+        self._endpoint_event_queue = ""
+        self._endpoint_event_lock = threading.Lock()
+        self.endpoint_event_deliveries: list[EventDelivery] = []
+        """Every invocation of the resume function with an endpoint event the rule matched, in order."""
         self.notifications: list[dict[str, Any]] = []
         """What the notification function published, in order: its answers (Subject) and the messages."""
         self.functions: dict[str, TaskFunction] = {}
@@ -222,6 +258,7 @@ class LocalRunner:
         self._stack.enter_context(moto_seam.interpreter_time(self.clock.pause, lambda: self.clock.skipped,
                                                                 self.clock.deadline))
         self._stack.enter_context(emulation.time_source(self.clock.monotonic, self.clock.utcnow))
+        self._stack.enter_context(emulation.timers(self.clock.call_at))
         self._stack.enter_context(functions_clock.reading(self.clock.utcnow))
         self._stack.enter_context(moto_seam.lambda_invocations(self._invoke))
         self._stack.enter_context(moto_seam.aws_calls_observed(self._record_call))
@@ -254,7 +291,9 @@ class LocalRunner:
             name=STATE_MACHINE_NAME, definition=definition, roleArn=role)["stateMachineArn"]
         # Set before any execution thread runs; the start function reads it.
         self._stack.enter_context(environment({names.STATE_MACHINE_ENV: self.state_machine_arn}))
-        self._deploy_triggers(boto3.client("sts", region_name=self.region).get_caller_identity()["Account"])
+        account = boto3.client("sts", region_name=self.region).get_caller_identity()["Account"]
+        self._deploy_triggers(account)
+        self._deploy_endpoint_events(account)
 
     def _deploy_triggers(self, account: str) -> None:
         """The stack's trigger rules (infra/triggers.py), with the same patterns: update requests on the request
@@ -274,6 +313,62 @@ class LocalRunner:
             events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(pattern))
             events.put_targets(Rule=rule, EventBusName=bus, Targets=[
                 {"Id": "StartUpdate", "Arn": queue_arn, "InputTransformer": WHOLE_EVENT}])
+
+    def _deploy_endpoint_events(self, account: str) -> None:
+        """The stack's rule on SageMaker's endpoint events (default bus, `names.endpoint_event_pattern`), and the
+        emulator's events sent to it."""
+        events = self._client("events")
+        queue = self._client("sqs").create_queue(QueueName=ENDPOINT_EVENT_QUEUE_NAME)["QueueUrl"]
+        self._endpoint_event_queue = queue
+        events.put_rule(Name=ENDPOINT_EVENTS_RULE, EventBusName="default",
+                        EventPattern=json.dumps(names.endpoint_event_pattern(list(self.endpoint_name_patterns))))
+        events.put_targets(Rule=ENDPOINT_EVENTS_RULE, EventBusName="default", Targets=[
+            {"Id": "ResumeUpdate", "Arn": f"arn:aws:sqs:{self.region}:{account}:{ENDPOINT_EVENT_QUEUE_NAME}",
+             "InputTransformer": WHOLE_EVENT}])
+        self._stack.enter_context(emulation.ENDPOINT_EVENTS.deliver_to(self._endpoint_event_arrives))
+
+    @property
+    def endpoint_events(self) -> emulation.EndpointEvents:
+        """The emulator's endpoint events: their switches (`configure(...)`), what SageMaker sent (`sent`) and
+        what the event bus received (`delivered`)."""
+        return emulation.ENDPOINT_EVENTS
+
+    def _endpoint_event_arrives(self, event: dict[str, Any]) -> None:
+        """An endpoint event reaches EventBridge (on a timer's thread): PutEvents on the default bus, then the
+        resume function for what the rule matched.
+
+        On AWS only SageMaker can put an event with source `aws.sagemaker` (PutEvents refuses the `aws.` prefix
+        to others, "PutEventsRequestEntry", Source); moto accepts it, which lets its rule matching decide, as
+        the trigger rules do."""
+        detail = event["detail"]
+        answer = self._client("events").put_events(Entries=[{
+            "Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(detail),
+            "Resources": event["resources"],
+            "Time": dt.datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)}])
+        if answer.get("FailedEntryCount"):
+            raise ValueError(f"PutEvents refused an endpoint event: {answer['Entries']}")
+        sqs = self._client("sqs")
+        with self._endpoint_event_lock:
+            matched: list[dict[str, Any]] = []
+            while messages := sqs.receive_message(QueueUrl=self._endpoint_event_queue,
+                                                  MaxNumberOfMessages=10).get("Messages", []):
+                for message in messages:
+                    matched.append(json.loads(message["Body"]))
+                    sqs.delete_message(QueueUrl=self._endpoint_event_queue, ReceiptHandle=message["ReceiptHandle"])
+        for delivered in matched:
+            self._resume(delivered, attempt=1)
+
+    def _resume(self, event: dict[str, Any], attempt: int) -> None:
+        at = self.clock.monotonic()
+        try:
+            delivery = EventDelivery(event, at, attempt, answer=self.deliver(RESUME_FUNCTION, event))
+        except FunctionError as error:
+            delivery = EventDelivery(event, at, attempt, error=error.error_type)
+            if attempt <= len(ASYNC_RETRY_WAITS_SECONDS):
+                self.clock.call_at(ASYNC_RETRY_WAITS_SECONDS[attempt - 1],
+                                   lambda: self._resume(event, attempt + 1))
+        with self._endpoint_event_lock:
+            self.endpoint_event_deliveries.append(delivery)
 
     def put_events(self, entries: list[dict[str, Any]]) -> list[Any]:
         """PutEvents, then what the start function answered to each event the trigger rules matched, in order

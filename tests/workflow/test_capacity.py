@@ -72,13 +72,14 @@ def test_two_autoscaled_variants_are_raised_by_one_call_each_confirmed_before_th
     emulation.configure_capacity_change(ENDPOINT, seconds=3)
     # When the update asks for one more instance each
     execution = update(runner, CapacityIncrease={"Add": 1})
-    # Then it succeeded with two raise calls, each followed by checks until confirmed before the next raise
+    # Then it succeeded with two raise calls, each confirmed (by SageMaker's event or a check: IsCapacityReady
+    # reads either) before the next raise
     assert execution.status == "SUCCEEDED", execution.cause
     assert runner.calls.count(RAISE) == 2
-    states = [s for s in execution.states_entered if s in ("RaiseCapacity", "CheckCapacity", "CreateEndpointConfig")]
+    states = [s for s in execution.states_entered if s in ("RaiseCapacity", "IsCapacityReady", "CreateEndpointConfig")]
     second = states.index("RaiseCapacity", 1)
-    assert states[0] == "RaiseCapacity" and "CheckCapacity" in states[1:second]
-    assert "CheckCapacity" in states[second:] and states[-1] == "CreateEndpointConfig"
+    assert states[0] == "RaiseCapacity" and "IsCapacityReady" in states[1:second]
+    assert "IsCapacityReady" in states[second:] and states[-1] == "CreateEndpointConfig"
     # And both were raised, the new config starts at the raised counts, and the scaling is as before
     assert new_config_counts(execution) == {"AllTraffic": 3, "Canary": 2}
     assert scaling_state(ENDPOINT) == before

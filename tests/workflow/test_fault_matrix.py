@@ -39,6 +39,12 @@ ENDPOINT = "churn-prod"
 REQUEST = {"EndpointName": ENDPOINT, "Completion": "polling", "PollIntervalSeconds": 1, "TimeoutSeconds": 600,
            "CapacityIncrease": {"Add": 1},
            "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}]}
+# The events path (the default): callback waits, resumed by SageMaker's events through the resume function, with
+# a safety-net poll every minute.
+EVENTS_REQUEST = {**{k: v for k, v in REQUEST.items() if k not in ("Completion", "PollIntervalSeconds")},
+                  "SafetyIntervalSeconds": 60}
+# Long enough that the update's end reaches the workflow through its event, after the await function's own look.
+EVENTS_UPDATE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,10 @@ class Step:
     update_sent: bool = False
     """Whether UpdateEndpoint has been accepted by the time the fault strikes (at UpdateEndpoint itself, only
     when the step still runs: a stop or a timeout lets the running invocation finish)."""
+    completion: str = "polling"
+    final_event: bool = False
+    """Armed when the function gets the update's final event (the resume function also gets every other
+    event of the endpoint: its creation, the capacity raises, the update's start)."""
 
 
 STEPS = (
@@ -75,6 +85,16 @@ STEPS = (
          wait_state="WaitBeforeFirstPoll", update_sent=True),
     Step("RestoreScaling", "restore_scaling", "application-autoscaling", "RegisterScalableTarget",
          "ConcurrentUpdateException", update_sent=True),
+    # The callback steps: the await function (stores the token, then looks once), the resume function (an event
+    # arrived), and its SendTaskSuccess.
+    Step("AwaitCapacity", "await_endpoint", "sagemaker", "DescribeEndpoint", "ThrottlingException",
+         wait_state="WaitForCapacityEvent", completion="events"),
+    Step("AwaitUpdate", "await_endpoint", "sagemaker", "DescribeEndpoint", "ThrottlingException", skip=2,
+         wait_state="WaitForUpdateEvent", update_sent=True, completion="events"),
+    Step("ResumeUpdate", "resume_update", "sagemaker", "DescribeEndpoint", "ThrottlingException",
+         update_sent=True, completion="events", final_event=True),
+    Step("SendTaskSuccess", "resume_update", "stepfunctions", "SendTaskSuccess", "ThrottlingException",
+         update_sent=True, completion="events", final_event=True),
 )
 FAULTS = ("transient error", "permanent AWS error", "handler crash", "stopped", "timed out")
 
@@ -87,6 +107,10 @@ class Expected:
 
 def expected(step: Step, fault: str) -> Expected:
     if fault == "transient error":
+        return Expected("SUCCEEDED", "new")
+    if step.final_event and fault in ("permanent AWS error", "handler crash"):
+        # An event is only a hint: Lambda invokes the resume function again a minute later, and the safety-net
+        # poll decides in any case.
         return Expected("SUCCEEDED", "new")
     if step.name == "RestoreScaling" and fault in ("permanent AWS error", "handler crash"):
         # The restore retries any error: the update itself had succeeded.
@@ -132,9 +156,9 @@ def test_fault_matrix_cell(runner: LocalRunner, step: Step, fault: str, fault_ma
             "DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": False,
             "ScheduledScalingSuspended": False}))
     before = scaling_state(ENDPOINT)
-    emulation.configure_update(ENDPOINT, seconds=0.3)
+    emulation.configure_update(ENDPOINT, seconds=0.3 if step.completion == "polling" else EVENTS_UPDATE_SECONDS)
     emulation.configure_capacity_change(ENDPOINT, seconds=0)
-    request: dict[str, Any] = REQUEST
+    request: dict[str, Any] = REQUEST if step.completion == "polling" else EVENTS_REQUEST
     if step.name == "CreateModel":  # the step runs for a model package only
         package = approved_model_package("churn-models")
         request = {**{k: v for k, v in REQUEST.items() if k != "VariantChanges"},
@@ -142,6 +166,19 @@ def test_fault_matrix_cell(runner: LocalRunner, step: Step, fault: str, fault_ma
     execution: list[str] = []
     if step.wait_state is not None and fault in ("stopped", "timed out"):
         action = None
+    elif step.final_event:
+        inject = arm(runner, step, fault, execution)
+
+        def on_final_event(event: dict[str, Any]) -> None:
+            detail = event["detail"]
+            if event["detail-type"] == "SageMaker Endpoint State Change" and detail["EndpointStatus"] == \
+                    "IN_SERVICE" and detail["EndpointConfigName"] != old_config:
+                inject(event)
+            else:
+                runner.before_invoke(step.folder, on_final_event)
+
+        runner.before_invoke(step.folder, on_final_event)
+        action = "armed"
     else:
         runner.before_invoke(step.folder, arm(runner, step, fault, execution), skip=step.skip)
         action = "armed"
@@ -167,6 +204,9 @@ def test_fault_matrix_cell(runner: LocalRunner, step: Step, fault: str, fault_ma
     assert (lock.holder, lock.unrestored) == (None, None)
     assert config == want.config
     assert settled["EndpointStatus"] == "InService"
+    if step.final_event and fault in ("transient error", "permanent AWS error", "handler crash"):
+        # (the fault struck the resume function: the invocation with the update's final event failed)
+        assert [d.error for d in runner.endpoint_event_deliveries if d.error is not None]
     if want.status in ("ABORTED", "TIMED_OUT"):
         assert ended.recovery is not None and ended.recovery["Recovered"] is (step.name != "RestoreScaling")
     # And the update's record says so, and expires as an audit trail only now that the scaling is back

@@ -50,7 +50,7 @@ def test_a_runner_that_exits_leaves_no_interpreter_thread_running() -> None:
         emulation.configure_update(ENDPOINT, seconds=30)
         # Given one execution that has just started and one waiting for the endpoint's update
         waiting = runner.start(REQUEST, name="waiting")
-        runner.wait_for_state(waiting, "CheckUpdate")
+        runner.wait_for_state(waiting, "WaitForUpdateEvent")
         runner.start({**REQUEST, "EndpointName": "other"}, name="just-started")
     # When the runner has exited, then every thread its executions started has ended
     started = moto_seam.interpreter_threads()[first:]

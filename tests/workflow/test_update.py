@@ -125,7 +125,7 @@ def test_capacity_raise_before_the_update(runner: LocalRunner, increase: dict[st
     # Then the raise happened first, and the new config starts at the raised count
     assert execution.status == "SUCCEEDED", execution.cause
     assert execution.states_entered.index("RaiseCapacity") < execution.states_entered.index("CreateEndpointConfig")
-    assert "CheckCapacity" in execution.states_entered
+    assert "IsCapacityReady" in execution.states_entered
     assert config_variants(endpoint_state(ENDPOINT)["EndpointConfigName"])["AllTraffic"]["InitialInstanceCount"] \
         == expected
     assert endpoint_state(ENDPOINT)["Variants"]["AllTraffic"]["DesiredInstanceCount"] == expected
@@ -178,6 +178,8 @@ STEPS = [
     ("raise_capacity", ("sagemaker", "UpdateEndpointWeightsAndCapacities"), True),
     ("check_endpoint", None, True),
     ("check_endpoint", None, False),
+    ("await_endpoint", None, True),
+    ("await_endpoint", None, False),
     ("create_endpoint_config", ("sagemaker", "CreateEndpointConfig"), False),
     ("update_endpoint", ("sagemaker", "UpdateEndpoint"), False),
 ]
@@ -189,7 +191,9 @@ def test_a_crash_at_any_step_restores_the_scaling(runner: LocalRunner, folder: s
                                                   with_raise: bool) -> None:
     _, before = autoscaled_endpoint(spec=PARTLY_SUSPENDED)
     runner.crash(folder, RuntimeError(f"{folder} crashed"), times=10)
-    extra = {"CapacityIncrease": {"Add": 1}} if with_raise else {}
+    extra: dict[str, Any] = {"CapacityIncrease": {"Add": 1}} if with_raise else {}
+    if folder == "check_endpoint":  # with SageMaker's events delivered, the polling path is the one that checks
+        extra.update(Completion="polling", TimeoutSeconds=600)
     execution = update(runner, **NEW_MODEL, **extra)
     assert_failed_and_restored(execution, before, "RuntimeError")
     assert f"{folder} crashed" in (execution.cause or "")

@@ -18,14 +18,22 @@ emulates:
 - ``inference_components``: endpoints that host inference components, and the components themselves;
 - ``cloudwatch``: the alarms Application Auto Scaling creates, deletes and lists for a policy;
 - ``faults``: injected AWS errors and emulated throttling, at moto's request-handling layer;
-- ``clock``: the emulator's time (real, the local runner's emulated time, or held by a test).
+- ``events``: SageMaker's endpoint events, sent as each status change happens, and their best-effort delivery
+  with switches (loss, duplication, delay, reordering);
+- ``clock``: the emulator's time (real, the local runner's emulated time, or held by a test), and its timers.
 """
 
 from __future__ import annotations
 
 from endpoint_updater.offline import moto_seam
-from endpoint_updater.offline.emulation import autoscaling, cloudwatch, faults, inference_components, sagemaker
-from endpoint_updater.offline.emulation.clock import ManualClock, manual_clock, time_source
+from endpoint_updater.offline.emulation import autoscaling, cloudwatch, events, faults, inference_components, sagemaker
+from endpoint_updater.offline.emulation.clock import ManualClock, manual_clock, time_source, timers
+from endpoint_updater.offline.emulation.events import (
+    ENDPOINT_EVENTS,
+    EndpointEvents,
+    Switches,
+    configure_endpoint_events,
+)
 from endpoint_updater.offline.emulation.faults import inject_fault
 from endpoint_updater.offline.emulation.lock import LOCK
 from endpoint_updater.offline.emulation.sagemaker import (
@@ -44,10 +52,14 @@ __all__ = [
     "CAPACITY_OUTCOMES",
     "DEFAULT_CAPACITY_SECONDS",
     "DEFAULT_UPDATE_SECONDS",
+    "ENDPOINT_EVENTS",
     "ENDPOINT_STATUSES",
     "UPDATE_OUTCOMES",
+    "EndpointEvents",
     "ManualClock",
+    "Switches",
     "configure_capacity_change",
+    "configure_endpoint_events",
     "configure_update",
     "inject_fault",
     "install",
@@ -55,6 +67,7 @@ __all__ = [
     "reset",
     "set_endpoint_status",
     "time_source",
+    "timers",
     "update_requests",
 ]
 
@@ -80,4 +93,5 @@ def reset() -> None:
     """Forget configured behaviours and injected faults (moto's own state is reset by ``mock_aws``)."""
     with LOCK:
         sagemaker.reset()
+        events.reset()
         faults.reset()

@@ -23,9 +23,17 @@
 * RegisterScalableTarget moves an active variant's capacity into [MinCapacity, MaxCapacity]
   (:func:`clamp_desired_instance_count`, "RegisterScalableTarget" API reference).
 
+* Every status change sends SageMaker's "SageMaker Endpoint State Change" event at its emulated moment, and a
+  deployment with guardrails or a capacity change also "SageMaker Endpoint Deployment State Change" events
+  (``emulation.events``): CreateEndpoint (Creating, then InService at once, as moto creates it), UpdateEndpoint
+  (Updating; then InService on the new config, InService on the old one after a rollback, Failed or
+  UpdateRollbackFailed), UpdateEndpointWeightsAndCapacities (Updating; then InService, or RollingBack and
+  InService when it rolls back), and a status forced by :func:`set_endpoint_status`.
+
 Durations and dates are the emulator's clock (``emulation.clock``); statuses advance lazily, whenever an
 operation looks at the endpoint (DescribeEndpoint, ListEndpoints, UpdateEndpoint,
-UpdateEndpointWeightsAndCapacities, RegisterScalableTarget).
+UpdateEndpointWeightsAndCapacities, RegisterScalableTarget), and, where the clock has timers, at the moment
+each change ends, so that its event is sent then.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from endpoint_updater.offline import moto_seam
-from endpoint_updater.offline.emulation import clock
+from endpoint_updater.offline.emulation import clock, events
 from endpoint_updater.offline.emulation.lock import LOCK
 
 DEFAULT_UPDATE_SECONDS = 0.5
@@ -159,9 +167,12 @@ def set_endpoint_status(endpoint_name: str, status: str, failure_reason: str | N
             state.pending_update = None
             state.capacity_deadline = None
             state.capacity_rollback = None
+            changed = endpoint.endpoint_status != status
             endpoint.endpoint_status = status
             endpoint.failure_reason = failure_reason
             endpoint.last_modified_time = clock.utcnow()
+            if changed:
+                _send_state_change(backend, endpoint)
     if not found:
         raise LookupError(f"no emulated endpoint named {endpoint_name!r}")
 
@@ -291,6 +302,12 @@ def _advance(backend: Any, endpoint: Any) -> None:
     now = clock.now()
     if state.capacity_deadline is not None and state.capacity_deadline <= now:
         if state.capacity_rollback is not None:
+            # "EndpointStatus" (DescribeEndpoint API reference): RollingBack while a failed scaling or weight
+            # change goes back to the previous configuration, then InService. The emulator passes through it
+            # in no time (polls see InService as before); its event is sent all the same.
+            endpoint.endpoint_status = "RollingBack"
+            endpoint.last_modified_time = clock.utcnow()
+            _send_state_change(backend, endpoint)
             endpoint.production_variants = state.capacity_rollback
             endpoint.failure_reason = state.capacity_failure_reason
         for variant in endpoint.production_variants:
@@ -304,11 +321,19 @@ def _advance(backend: Any, endpoint: Any) -> None:
         state.capacity_rollback = None
         endpoint.endpoint_status = "InService"
         endpoint.last_modified_time = clock.utcnow()
+        _send_state_change(backend, endpoint)
     pending = state.pending_update
     if pending is None or pending.deadline is None or pending.deadline > now:
         return
     state.pending_update = None
     endpoint.last_modified_time = clock.utcnow()
+    _complete_update(backend, endpoint, state, pending)
+    _send_state_change(backend, endpoint)
+    if _guarded(pending.deployment_config):
+        _send_deployment_change(backend, endpoint)
+
+
+def _complete_update(backend: Any, endpoint: Any, state: _EndpointState, pending: _PendingUpdate) -> None:
     reason = pending.failure_reason or _default_failure_reason(pending.outcome, pending)
     tripped = _tripped_rollback_alarms(backend, pending.deployment_config)
     if pending.outcome == "succeed" and tripped:
@@ -349,6 +374,86 @@ _FAILED_OUTCOMES: dict[str, tuple[str, bool]] = {
     "silent_rollback": ("InService", False),
     "rollback_failed": ("UpdateRollbackFailed", True),
 }
+
+
+# -- SageMaker's endpoint events ("Events that Amazon SageMaker AI sends to Amazon EventBridge") ---------------
+
+_EVENT_VARIANT_FIELDS = ("VariantName", "CurrentWeight", "DesiredWeight", "CurrentInstanceCount",
+                         "DesiredInstanceCount", "CurrentServerlessConfig", "DesiredServerlessConfig")
+
+
+def _event_detail(endpoint: Any, status: str | None = None) -> dict[str, Any]:
+    """The detail both endpoint events share (the page's samples): no FailureReason, the status in upper snake
+    case, dates in epoch milliseconds, tags as a map."""
+    return {
+        "EndpointName": endpoint.endpoint_name,
+        "EndpointArn": endpoint.arn,
+        "EndpointConfigName": endpoint.endpoint_config_name,
+        "ProductionVariants": [{k: copy.deepcopy(v[k]) for k in _EVENT_VARIANT_FIELDS if k in v}
+                               for v in endpoint.production_variants],
+        "EndpointStatus": events.upper_snake(status or endpoint.endpoint_status),
+        "CreationTime": events.epoch_millis(endpoint.creation_time),
+        "LastModifiedTime": events.epoch_millis(endpoint.last_modified_time),
+        "Tags": {t["Key"]: t.get("Value", "") for t in getattr(endpoint, "tags", None) or []},
+    }
+
+
+def _send(backend: Any, detail_type: str, detail: dict[str, Any]) -> None:
+    events.ENDPOINT_EVENTS.send(events.envelope(detail_type, detail, backend.account_id, backend.region_name,
+                                                clock.utcnow()))
+
+
+def _send_state_change(backend: Any, endpoint: Any, status: str | None = None) -> None:
+    _send(backend, events.STATE_CHANGE, _event_detail(endpoint, status))
+
+
+def _guarded(deployment: dict[str, Any] | None) -> bool:
+    """An update with deployment guardrails (blue/green or rolling, "DeploymentConfig"), the kind the deployment
+    state change events describe."""
+    return any((deployment or {}).get(k) for k in ("BlueGreenUpdatePolicy", "RollingUpdatePolicy"))
+
+
+def _variant_status(status: str, message: str) -> list[dict[str, Any]]:
+    """"ProductionVariantStatus": the deployment stage of a variant, as the deployment event shows it."""
+    return [{"Status": status, "StatusMessage": message, "StartTime": events.epoch_millis(clock.utcnow())}]
+
+
+def _send_deployment_change(backend: Any, endpoint: Any, pending: _PendingUpdate | None = None,
+                            resized: dict[str, tuple[int, int]] | None = None) -> None:
+    """A "SageMaker Endpoint Deployment State Change": the start of a guarded update (its target config in
+    PendingDeploymentSummary, each new variant Creating), the start of a capacity change on the current config
+    (the resized variant Updating), or, with neither, the end of the deployment (the endpoint as it ended)."""
+    detail = _event_detail(endpoint)
+    if pending is not None:
+        variants = []
+        for variant, target in zip(pending.request.get("ProductionVariants", []), pending.variants, strict=True):
+            summary = _pending_variant_summary(variant, target)
+            count = target.get("DesiredInstanceCount")
+            summary["VariantStatus"] = _variant_status(
+                "Creating", f"Launching {count} instance(s)." if count is not None else "Launching instance(s).")
+            variants.append(summary)
+        detail["PendingDeploymentSummary"] = {"EndpointConfigName": pending.config_name,
+                                              "StartTime": events.epoch_millis(pending.start_time),
+                                              "ProductionVariants": variants}
+    for variant in detail["ProductionVariants"]:
+        if resized and variant["VariantName"] in resized:
+            before, after = resized[variant["VariantName"]]
+            direction = "out" if after >= before else "in"
+            variant["VariantStatus"] = _variant_status(
+                "Updating", f"Scaling {direction} desired instance count to {after}.")
+    _send(backend, events.DEPLOYMENT_STATE_CHANGE, detail)
+
+
+def _advance_when_due(backend: Any, endpoint_name: str, seconds: float) -> None:
+    """Apply what ends in `seconds` at that moment (its events then go out), where the clock has timers."""
+
+    def due() -> None:
+        with LOCK:
+            endpoint = backend.endpoints.get(endpoint_name)
+            if endpoint is not None:
+                _advance(backend, endpoint)
+
+    clock.call_later(seconds, due)
 
 
 def _endpoint_or_error(backend: Any, endpoint_name: str) -> Any:
@@ -436,6 +541,9 @@ def _create_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str, t
             ),
         )
         self.endpoints[endpoint_name] = endpoint
+        # moto creates the endpoint InService at once: Creating and InService are sent at that moment.
+        _send_state_change(self, endpoint, "Creating")
+        _send_state_change(self, endpoint)
         return endpoint
 
 
@@ -538,6 +646,11 @@ def _update_endpoint(
         )
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = clock.utcnow()
+        _send_state_change(self, endpoint)
+        if _guarded(used):
+            _send_deployment_change(self, endpoint, pending=state.pending_update)
+        if setting.outcome != "stuck":
+            _advance_when_due(self, endpoint_name, setting.seconds)
         return str(endpoint.arn)
 
 
@@ -601,6 +714,7 @@ def _update_endpoint_weights_and_capacities(
                 )
         setting = _capacity_settings.get(endpoint_name, _CapacitySetting())
         previous = copy.deepcopy(endpoint.production_variants) if setting.outcome == "rollback" else None
+        counts = {name: v.get("DesiredInstanceCount") for name, v in variants.items()}
         for change in desired_weights_and_capacities or []:
             variant = variants[change["VariantName"]]
             if change.get("DesiredWeight") is not None:
@@ -616,7 +730,14 @@ def _update_endpoint_weights_and_capacities(
         state.capacity_failure_reason = setting.failure_reason
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = clock.utcnow()
+        _send_state_change(self, endpoint)
+        scaled = {name: (counts[name], v["DesiredInstanceCount"]) for name, v in variants.items()
+                  if counts[name] is not None and v.get("DesiredInstanceCount") != counts[name]}
+        if scaled:
+            _send_deployment_change(self, endpoint, resized=scaled)
         _advance(self, endpoint)  # seconds == 0 applies at once
+        if state.capacity_deadline is not None:
+            _advance_when_due(self, endpoint_name, setting.seconds)
         return str(endpoint.arn)
 
 
