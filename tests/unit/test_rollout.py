@@ -332,7 +332,7 @@ def test_each_update_is_a_child_execution_whose_failure_is_a_result() -> None:
     assert wave["Type"] == "Map" and wave["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE"
     assert wave["MaxConcurrencyPath"] == "$.Wave.MaxConcurrency"
     states = wave["ItemProcessor"]["States"]
-    update = states["UpdateEndpoint"]
+    update = states["RunUpdate"]
     assert update["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
     assert update["Parameters"]["StateMachineArn"] == "${UpdateStateMachineArn}"
     assert [c["ErrorEquals"] for c in update["Catch"]] == [["States.ALL"]]
