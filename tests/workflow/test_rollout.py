@@ -126,9 +126,9 @@ def test_a_stop_mid_wave_leaves_every_touched_endpoint_restored_and_unlocked(run
     # Then the updates it started are stopped with it, and each is recovered as a stopped update is
     assert execution.status == "ABORTED"
     assert [child.arn for child in execution.children] == children
-    for child in execution.children:
-        assert child.status == "ABORTED"
-        assert child.recovery["Recovered"] is True, child.recovery
+    for stopped in execution.children:
+        assert stopped.status == "ABORTED"
+        assert stopped.recovery["Recovered"] is True, stopped.recovery
     # And every endpoint it touched has its scaling back and no lock; the one of the next wave was not touched
     for endpoint in endpoints:
         assert scaling_state(endpoint) == before[endpoint], endpoint
