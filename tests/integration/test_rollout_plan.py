@@ -49,6 +49,7 @@ def test_mixed_endpoints_are_planned_one_by_one_as_their_update_would_be(runner:
     create_endpoint("fleet-blue-only", (VariantSpec(name="Blue"),))
     create_inference_component_endpoint("fleet-components")
     names = ["fleet-ok", "fleet-no-scaling", "fleet-serverless", "fleet-blue-only", "fleet-components"]
+    runner.sleep(600)  # the components endpoint's scale-in to zero ends
     before = everything(names)
     # When a new instance type is planned for all of them
     bigger = {"VariantChanges": [{"VariantName": "AllTraffic", "InstanceType": "ml.m5.xlarge"}]}
