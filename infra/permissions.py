@@ -417,6 +417,26 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
 )
 
 
+# The rollout state machine's own role (infra/rollout.py), besides invoking its functions and the logging and
+# tracing the CDK grants: each endpoint update is a child execution of the update state machine, started with
+# `states:startExecution.sync:2`. Step Functions needs StartExecution on the child's state machine, DescribeExecution
+# and StopExecution on its executions, and the managed EventBridge rule through which it learns that a child
+# ended (Step Functions Developer Guide, "IAM policies for starting a Step Functions workflow execution":
+# StartExecution .sync). StopExecution is also how stopping a rollout stops the updates it started.
+SYNC_RULE = ("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:"
+             "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")
+ROLLOUT_STATE_MACHINE: tuple[Grant, ...] = (
+    Grant(actions=("states:StartExecution",), resources=(STATE_MACHINE,)),
+    Grant(actions=("states:DescribeExecution", "states:StopExecution"), resources=(EXECUTIONS,)),
+    Grant(actions=("events:PutTargets", "events:PutRule", "events:DescribeRule"), resources=(SYNC_RULE,)),
+)
+ROLLOUT_WILDCARD_REASONS: Mapping[str, str] = MappingProxyType({
+    EXECUTIONS: "Executions of the update state machine that a rollout starts and waits for (.sync), each named "
+    "when it starts; StopExecution stops them when the rollout is stopped (IAM policies for Step Functions: "
+    "StartExecution .sync).",
+})
+
+
 def actions_for(folder: str) -> set[str]:
     """Every IAM action the table grants the function in lambdas/<folder>, logging excluded."""
     return {action for grant in PERMISSIONS[folder] for action in grant.actions}
