@@ -43,6 +43,7 @@ docs-tables: $(STAMP)
 ## schema: ship the published input schema with the functions' shared package
 schema:
 	cp statemachine/input.schema.json endpoint_updater/core/input.schema.json
+	cp statemachine/rollout.input.schema.json endpoint_updater/core/rollout.input.schema.json
 
 $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt

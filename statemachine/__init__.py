@@ -101,3 +101,24 @@ def render(text: str, values: dict[str, str]) -> str:
     if missing or unused:
         raise ValueError(f"definition substitutions mismatch: missing {sorted(missing)}, unused {sorted(unused)}")
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+# -- fleet rollouts -------------------------------------------------------------------------------------
+# A second state machine, deployed by the same app: every endpoint update it makes is an execution of the
+# update state machine above (placeholder `${UpdateStateMachineArn}`), started from a Map state.
+ROLLOUT_DEFINITION_PATH = Path(__file__).with_name("rollout.asl.json")
+ROLLOUT_SCHEMA_PATH = Path(__file__).with_name("rollout.input.schema.json")
+UPDATE_STATE_MACHINE_PLACEHOLDER = "UpdateStateMachineArn"
+
+ROLLOUT_FUNCTIONS: tuple[TaskFunction, ...] = (
+    TaskFunction("RolloutPlan", "rollout_plan",
+                 "Rollout: validate the request, resolve the target endpoints, plan each one, make the waves."),
+    TaskFunction("RolloutGate", "rollout_gate",
+                 "Rollout: before each endpoint's update, check that the failure budget is not spent."),
+    TaskFunction("RolloutTally", "rollout_tally",
+                 "Rollout: after each wave, record the outcomes, count failures, decide whether to go on."),
+)
+
+
+def read_rollout_definition() -> str:
+    return ROLLOUT_DEFINITION_PATH.read_text(encoding="utf-8")

@@ -135,3 +135,7 @@ class ExecutionNameConflict(UpdaterError):
 
 class ModelConflict(UpdaterError):
     """A model with the name the workflow gives a package's model exists and is made from something else."""
+
+
+class RolloutTargetsNotFound(UpdaterError):
+    """A rollout's Targets matched no endpoint; nothing was started."""

@@ -45,10 +45,20 @@ from endpoint_updater.core.guardrails import Guardrails
 from endpoint_updater.core.observability import metrics
 from endpoint_updater.offline import emulation, moto_seam
 from endpoint_updater.offline.virtual_clock import VirtualClock
-from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction, read_definition, render
+from statemachine import (
+    EVENT_FUNCTIONS,
+    ROLLOUT_FUNCTIONS,
+    TASK_FUNCTIONS,
+    UPDATE_STATE_MACHINE_PLACEHOLDER,
+    TaskFunction,
+    read_definition,
+    read_rollout_definition,
+    render,
+)
 
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 STATE_MACHINE_NAME = "endpoint-updater"
+ROLLOUT_STATE_MACHINE_NAME = "endpoint-updater-rollout"
 FUNCTION_PREFIX = "endpoint-updater-"
 # The environment of every function, as the stack sets it (quieter logs, fewer SDK attempts so that the
 # state machine's Retry is exercised).
@@ -75,7 +85,7 @@ FUNCTION_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME": names.SERVICE_NAME, "POWERTOO
 TERMINAL = frozenset(names.ENDED_STATUSES)
 # The statuses the stack's recovery rule matches ("Step Functions Execution Status Change" events).
 RECOVERED = frozenset(names.RECOVERED_STATUSES)
-ALL_FUNCTIONS = TASK_FUNCTIONS + EVENT_FUNCTIONS
+ALL_FUNCTIONS = TASK_FUNCTIONS + EVENT_FUNCTIONS + ROLLOUT_FUNCTIONS
 # How long a runner that exits waits for each interpreter thread of a stopped execution to end (the step
 # it is running finishes first).
 THREAD_JOIN_SECONDS = 60.0
@@ -93,6 +103,8 @@ class Execution:
     events: list[dict[str, Any]] = field(default_factory=list)
     recovery: Any = None
     """What the recovery function answered to this execution's status-change event, if it was delivered."""
+    children: list[Execution] = field(default_factory=list)
+    """A rollout's update executions, each as `wait` left it (with its recovery answer)."""
 
     @property
     def states_entered(self) -> list[str]:
@@ -174,6 +186,7 @@ class LocalRunner:
         self._current = threading.local()
         self._stack = contextlib.ExitStack()
         self.state_machine_arn = ""
+        self.rollout_state_machine_arn = ""
         self._recoveries: dict[str, Any] = {}
         self._notified: set[str] = set()
         self._first_thread = len(moto_seam.interpreter_threads())
@@ -246,6 +259,13 @@ class LocalRunner:
             task.placeholder: self.function_arns[task.folder] for task in TASK_FUNCTIONS})
         self.state_machine_arn = self.sfn.create_state_machine(
             name=STATE_MACHINE_NAME, definition=definition, roleArn=role)["stateMachineArn"]
+        # The rollout state machine, as the stack deploys it: the same file, its functions' and the update state
+        # machine's ARNs substituted.
+        self.rollout_state_machine_arn = self.sfn.create_state_machine(
+            name=ROLLOUT_STATE_MACHINE_NAME, roleArn=role, definition=render(read_rollout_definition(), {
+                UPDATE_STATE_MACHINE_PLACEHOLDER: self.state_machine_arn,
+                **{task.placeholder: self.function_arns[task.folder] for task in ROLLOUT_FUNCTIONS}}),
+        )["stateMachineArn"]
         # Set before any execution thread runs; the start function reads it.
         self._stack.enter_context(environment({names.STATE_MACHINE_ENV: self.state_machine_arn}))
         self._deploy_triggers(boto3.client("sts", region_name=self.region).get_caller_identity()["Account"])
@@ -304,6 +324,33 @@ class LocalRunner:
             stateMachineArn=self.state_machine_arn, name=name or f"local-{uuid.uuid4().hex[:16]}",
             input=json.dumps(workflow_input))["executionArn"])
 
+    def start_rollout(self, rollout_input: dict[str, Any], name: str | None = None) -> str:
+        """StartExecution of the rollout state machine."""
+        return str(self.sfn.start_execution(
+            stateMachineArn=self.rollout_state_machine_arn, name=name or f"rollout-{uuid.uuid4().hex[:12]}",
+            input=json.dumps(rollout_input))["executionArn"])
+
+    def run_rollout(self, rollout_input: dict[str, Any], name: str | None = None,
+                    timeout: float = 300.0) -> Execution:
+        return self.wait(self.start_rollout(rollout_input, name), timeout)
+
+    def is_rollout(self, execution_arn: str) -> bool:
+        return execution_arn.startswith(
+            self.rollout_state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":")
+
+    def children(self, execution_arn: str) -> list[str]:
+        """The update executions a rollout started, in the order it started them, read from its history as AWS
+        records them: each `startExecution.sync:2` task's TaskSubmitted event carries StartExecution's answer."""
+        found: list[str] = []
+        for event in self.history(execution_arn):
+            details = event.get("taskSubmittedEventDetails")
+            if event["type"] != "TaskSubmitted" or not details or details.get("resourceType") != "states":
+                continue
+            child = json.loads(details.get("output") or "{}").get("ExecutionArn")
+            if child and child not in found:
+                found.append(child)
+        return found
+
     def describe(self, execution_arn: str) -> Execution:
         described = self.sfn.describe_execution(executionArn=execution_arn)
         output = described.get("output")
@@ -339,6 +386,12 @@ class LocalRunner:
 
         if not self.clock.wait_for(ended, timeout):
             raise TimeoutError(f"execution {execution_arn} still {status} after {timeout} s")
+        if self.is_rollout(execution_arn):
+            # The stack's recovery and notification rules are on the update state machine: they see each of the
+            # rollout's updates end (a stopped rollout's too: Step Functions stops them), not the rollout.
+            rollout = self.describe(execution_arn)
+            rollout.children = [self.wait(child, timeout, recover=recover) for child in self.children(execution_arn)]
+            return rollout
         if recover and status in RECOVERED and execution_arn not in self._recoveries:
             try:
                 answer = self.deliver("recover_scaling", self.status_change_event(execution_arn))
@@ -451,10 +504,14 @@ class LocalRunner:
         """
         if not self.state_machine_arn:
             return
-        pages = self.sfn.get_paginator("list_executions").paginate(
-            stateMachineArn=self.state_machine_arn, statusFilter="RUNNING")
-        for execution in (e for page in pages for e in page["executions"]):
-            self.stop(execution["executionArn"])
+        # Rollouts first: a rollout left running would start more updates.
+        for state_machine in (self.rollout_state_machine_arn, self.state_machine_arn):
+            if not state_machine:
+                continue
+            pages = self.sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=state_machine, statusFilter="RUNNING")
+            for execution in (e for page in pages for e in page["executions"]):
+                self.stop(execution["executionArn"])
         for thread in moto_seam.interpreter_threads()[self._first_thread:]:
             thread.join(timeout=THREAD_JOIN_SECONDS)
             if thread.is_alive():
