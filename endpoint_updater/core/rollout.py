@@ -86,7 +86,7 @@ BUDGET_SPENT = "FailureBudgetSpent"
 EXECUTION_NAME_MAX = 80
 _NOT_NAME = re.compile(r"[^0-9A-Za-z_-]")
 MAX_ATTEMPTS = 20
-CAUSE_MAX = 600
+CAUSE_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -330,8 +330,14 @@ def _child_input(endpoint: str, change: dict[str, Any]) -> dict[str, Any]:
 
 
 def _record(endpoint: str) -> dict[str, Any]:
-    return {"EndpointName": endpoint, "Wave": None, "ExecutionName": None, "ExecutionArn": None, "Outcome": PENDING,
+    """An endpoint's line of the output. ExecutionArn is its update's, planned (the name is deterministic), then
+    started: the Outcome says which."""
+    return {"EndpointName": endpoint, "Wave": None, "ExecutionArn": None, "Outcome": PENDING,
             "OldConfigName": None, "NewConfigName": None, "Error": None, "Cause": None}
+
+
+def execution_name(record: dict[str, Any]) -> str:
+    return str(record["ExecutionArn"]).rsplit(":", 1)[-1]
 
 
 def _short(cause: str | None) -> str | None:
@@ -364,7 +370,7 @@ def preflight(endpoint: str, request: RolloutRequest, rollout: str, update_state
         if described is None:
             break
         if described["status"] == names.RUNNING:
-            record.update(ExecutionName=name, ExecutionArn=arn)
+            record["ExecutionArn"] = arn
             if json.loads(described.get("input") or "{}") != child_input:
                 record.update(Outcome=REFUSED, Error="EndpointUpdateInProgress",
                               Cause=f"execution {name} of this rollout runs another change on endpoint {endpoint}")
@@ -374,7 +380,6 @@ def preflight(endpoint: str, request: RolloutRequest, rollout: str, update_state
                       Cause=f"{MAX_ATTEMPTS} executions of this rollout already ran for endpoint {endpoint}; "
                             "give another RolloutName")
         return record
-    record["ExecutionName"] = name
     parsed = update_request.parse_request(child_input, shapes.variant_fields())
     try:
         store.check_free(endpoint, arn)
@@ -383,11 +388,13 @@ def preflight(endpoint: str, request: RolloutRequest, rollout: str, update_state
         return record
     planned = update_plan.dry_run(parsed, endpoint_config.new_config_name(endpoint, arn, start_time))
     record["OldConfigName"] = (planned.get("CurrentConfig") or {}).get("EndpointConfigName")
+    record["ExecutionArn"] = arn
     if planned["Refusal"]:
-        record.update(Outcome=REFUSED, Error=planned["Refusal"]["Error"], Cause=_short(planned["Refusal"]["Cause"]))
+        record.update(Outcome=REFUSED, Error=planned["Refusal"]["Error"], Cause=_short(planned["Refusal"]["Cause"]),
+                      ExecutionArn=None)
     elif already_applied(planned["CurrentConfig"], parsed.VariantChanges):
         record.update(Outcome=SKIPPED, Cause="the endpoint already runs the requested change",
-                      NewConfigName=record["OldConfigName"])
+                      NewConfigName=record["OldConfigName"], ExecutionArn=None)
     if request.DryRun:
         record["Plan"] = _compact_plan(planned)
         if record["Outcome"] == PENDING:
@@ -450,10 +457,12 @@ def plan(raw_input: Any, execution_arn: str, start_time: str, update_state_machi
     canary = request.CanarySize > 0 and bool(waves)
     report = {
         "RolloutName": rollout, "ExecutionArn": execution_arn, "DryRun": request.DryRun,
-        "Targets": {"Endpoints": request.Endpoints, "NamePattern": (request.Targets or {}).get("NamePattern"),
+        # The explicit list is in the execution's input; what Targets matched is recorded here.
+        "Targets": {"NamePattern": (request.Targets or {}).get("NamePattern"),
                     "Tags": (request.Targets or {}).get("Tags"), "Resolved": targets},
         "Endpoints": records,
-        "Waves": [{"Wave": number, "Canary": canary and number == 1, "Endpoints": wave,
+        # Each endpoint's record names its wave; a wave lists its size and, once run, its totals.
+        "Waves": [{"Wave": number, "Canary": canary and number == 1, "Size": len(wave),
                    "Status": "PLANNED" if request.DryRun else PENDING, "Totals": {}}
                   for number, wave in enumerate(waves, start=1)],
         "FailureBudget": {"ToleratedFailures": budget, "Failures": 0,
@@ -494,11 +503,12 @@ def _wave_items(state: dict[str, Any], number: int) -> dict[str, Any]:
     """The Map's input for wave `number`: one item per endpoint, and what the gate of each needs."""
     report, rollout = state["Report"], state["Rollout"]
     wave = report["Waves"][number - 1]
-    by_name = {r["EndpointName"]: r for r in report["Endpoints"]}
-    items = [{"EndpointName": name, "ExecutionName": by_name[name]["ExecutionName"],
-              "Input": _child_input(name, rollout["Change"])} for name in wave["Endpoints"]]
+    # The update's input is the Change with the endpoint's name (States.JsonMerge in the Map): the Change is not
+    # repeated per item.
+    items = [{"Target": {"EndpointName": r["EndpointName"]}, "ExecutionName": execution_name(r)}
+             for r in report["Endpoints"] if r["Wave"] == number]
     remaining = 0 if wave["Canary"] else rollout["ToleratedFailures"] - report["FailureBudget"]["Failures"]
-    return {"Number": number, "Items": items, "MaxConcurrency": rollout["MaxConcurrency"],
+    return {"Number": number, "Items": items, "MaxConcurrency": rollout["MaxConcurrency"], "Change": rollout["Change"],
             "Gate": {"ExecutionNames": [item["ExecutionName"] for item in items], "Remaining": remaining,
                      "Canary": wave["Canary"], "UpdateStateMachineArn": rollout["UpdateStateMachineArn"],
                      "ExecutionId": rollout["ExecutionArn"]}}
@@ -536,10 +546,10 @@ def tally(state: dict[str, Any]) -> dict[str, Any]:
     report, rollout, wave = state["Report"], state["Rollout"], state["Wave"]
     by_name = {r["EndpointName"]: r for r in report["Endpoints"]}
     for result in results:
-        _record_result(by_name[result["EndpointName"]], result, rollout["UpdateStateMachineArn"])
+        _record_result(by_name[result["EndpointName"]], result)
     number = wave["Number"]
     summary = report["Waves"][number - 1]
-    wave_records = [by_name[name] for name in summary["Endpoints"]]
+    wave_records = [r for r in report["Endpoints"] if r["Wave"] == number]
     summary["Totals"] = _totals(wave_records)
     summary["Status"] = "DONE"
     failures = sum(r["Outcome"] in FAILURES for r in report["Endpoints"])
@@ -556,10 +566,11 @@ def tally(state: dict[str, Any]) -> dict[str, Any]:
     if stopped is not None:
         for record in report["Endpoints"]:
             if record["Outcome"] == PENDING:
-                record.update(Outcome=NOT_STARTED, Cause=f"the rollout stopped: {stopped['Message']}")
+                record.update(Outcome=NOT_STARTED, ExecutionArn=None,
+                              Cause=_short(f"the rollout stopped: {stopped['Message']}"))
         for later in report["Waves"][number:]:
             later["Status"] = NOT_STARTED
-            later["Totals"] = _totals([by_name[name] for name in later["Endpoints"]])
+            later["Totals"] = _totals([r for r in report["Endpoints"] if r["Wave"] == later["Wave"]])
         summary["Totals"] = _totals(wave_records)
         report["StoppedBecause"] = stopped
     report["Totals"] = _totals(report["Endpoints"])
@@ -576,7 +587,7 @@ def tally(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def _record_result(record: dict[str, Any], result: dict[str, Any], update_state_machine_arn: str) -> None:
+def _record_result(record: dict[str, Any], result: dict[str, Any]) -> None:
     """One Map item's result into the endpoint's record. A failed update is described again for its status,
     error and cause (the Map keeps only its error name, so that a wave's results stay small)."""
     outcome = result["Outcome"]
@@ -589,12 +600,13 @@ def _record_result(record: dict[str, Any], result: dict[str, Any], update_state_
         gate = result.get("Gate") or {}
         reason = gate.get("Reason") or (
             f"the failure budget could not be checked ({gate.get('Error')}: {cause_message(gate.get('Cause'))})")
-        record.update(Outcome=NOT_STARTED, Cause=_short(f"not started: {reason}"))
+        record.update(Outcome=NOT_STARTED, ExecutionArn=None, Cause=_short(f"not started: {reason}"))
         return
-    arn = names.execution_arn(update_state_machine_arn, record["ExecutionName"])
+    arn = record["ExecutionArn"]
     described = _describe_child(arn)
     if described is None or described["status"] == names.RUNNING:
-        record.update(Outcome=FAILED, Error=result.get("Error"), Cause=_short(cause_message(result.get("Cause"))))
+        record.update(Outcome=FAILED, Error=result.get("Error"), Cause=_short(cause_message(result.get("Cause"))),
+                      ExecutionArn=None if described is None else arn)
         return
     record.update(Outcome=described["status"] if described["status"] in CHILD_FAILED_STATUSES else FAILED,
                   ExecutionArn=arn, Error=described.get("error") or result.get("Error"),

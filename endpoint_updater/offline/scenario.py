@@ -22,6 +22,7 @@ __all__ = [
     "VariantSpec",
     "attach_scaling",
     "create_endpoint",
+    "create_fleet",
     "create_inference_component_endpoint",
     "endpoint_state",
     "scaling_state",
@@ -427,3 +428,30 @@ def package_state_change_event(package_arn: str, event_id: str = "b9f1c2d3-0000-
             "CreationTime": 1795740000000,
         },
     }
+
+
+def create_fleet(
+    names: Sequence[str],
+    variants: Sequence[VariantSpec] = (VariantSpec(),),
+    *,
+    scaled: Sequence[str] | None = None,
+    spec: ScalingSpec = ScalingSpec(),
+    endpoint_tags: dict[str, str] | None = None,
+    region: str = "us-east-1",
+) -> dict[str, dict[str, Any]]:
+    """Many endpoints alike, as :func:`create_endpoint` and :func:`attach_scaling` make one: each with ``variants``,
+    the variants named in ``scaled`` (default: all instance-based ones) autoscaled with ``spec``, and the endpoint
+    itself tagged with ``endpoint_tags`` (what a rollout's Targets.Tags matches). Returns each endpoint's
+    :func:`scaling_state`, as it is before any update."""
+    sagemaker = boto3.client("sagemaker", region_name=region)
+    autoscaled = [v.name for v in variants if not v.serverless] if scaled is None else list(scaled)
+    before = {}
+    for name in names:
+        create_endpoint(name, variants, region=region)
+        if endpoint_tags:
+            arn = sagemaker.describe_endpoint(EndpointName=name)["EndpointArn"]
+            sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in endpoint_tags.items()])
+        for variant in autoscaled:
+            attach_scaling(name, variant, spec, region=region)
+        before[name] = scaling_state(name, region=region)
+    return before
