@@ -149,8 +149,8 @@ WILDCARD_REASONS: Mapping[str, str] = MappingProxyType(
         "(iam:PassedToService condition): the role the copied config or the variant's current model names.",
         NEW_MODEL: "Models created from approved packages, named <group>-<version>-<hash>, matching the "
         "modelNamePattern setting.",
-        ANY_RESOURCE: "Application Auto Scaling Describe* actions and SageMaker ListInferenceComponents support no "
-        "resource type (Service Authorization Reference).",
+        ANY_RESOURCE: "Application Auto Scaling Describe* actions and SageMaker ListInferenceComponents and "
+        "ListEndpoints support no resource type (Service Authorization Reference).",
         EXECUTIONS: "Executions of this stack's state machine only; each execution's name is chosen when it starts.",
         MODEL: "Reads the variant's current model, which may be named anything (DescribeModel only).",
         MODEL_PACKAGE: "The approved package is chosen by each execution's input or approval event.",
@@ -165,6 +165,7 @@ RESOURCELESS_ACTIONS = frozenset(
         "application-autoscaling:DescribeScalingPolicies",
         "application-autoscaling:DescribeScheduledActions",
         "sagemaker:ListInferenceComponents",
+        "sagemaker:ListEndpoints",
     }
 )
 
@@ -413,9 +414,41 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             # compatibility between event sources and encrypted topics").
             Grant(actions=("kms:GenerateDataKey", "kms:Decrypt"), resources=(NOTIFICATION_KEY,)),
         ),
+        # Fleet rollouts (infra/rollout.py): the plan reads what an update's first step reads, without locking
+        # anything, plus the endpoints a rollout's Targets may match and the rollout's earlier update executions.
+        "rollout_plan": (
+            # Targets.NamePattern and Targets.Tags: every endpoint is listed, the matching ones' tags read.
+            Grant(actions=("sagemaker:ListEndpoints",), resources=(ANY_RESOURCE,)),
+            Grant(actions=("sagemaker:DescribeEndpoint", "sagemaker:ListTags"), resources=(ENDPOINT,)),
+            Grant(actions=("sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"), resources=(ENDPOINT_CONFIG,)),
+            _DESCRIBE_SCALING,
+            _READ_TARGET_TAGS,
+            Grant(actions=("sagemaker:ListInferenceComponents",), resources=(ANY_RESOURCE,)),
+            Grant(actions=("cloudwatch:DescribeAlarms",), resources=(ALARM,)),
+            Grant(actions=("sagemaker:DescribeModel",), resources=(MODEL,)),
+            # Whether another update holds an endpoint's lock.
+            _READ_RECORDS,
+            # An update this rollout started before (a re-run): running, or how it ended.
+            Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
+        ),
+        # Before each update: how the wave's earlier updates ended.
+        "rollout_gate": (Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),),
+        # After each wave: a failed update's status, error and cause.
+        "rollout_tally": (Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),),
     }
 )
 
+
+# Calls the code of a function holds, on a path that function never takes: not granted. Function folder ->
+# {action: why the path is never taken}. The code reader (tests/infrastructure/code_calls.py) sees every call a
+# handler can reach; the scenarios that run every function (tests/infrastructure/test_permissions_exercised.py)
+# check that these are never made.
+UNREACHED_CALLS: Mapping[str, Mapping[str, str]] = MappingProxyType({
+    "rollout_plan": MappingProxyType({
+        "sagemaker:DescribeModelPackage": "the plan reuses the update's validation, which reads a model package "
+        "only when the input names one; a rollout's Change cannot (core/rollout.py, NOT_IN_CHANGE)",
+    }),
+})
 
 # The rollout state machine's own role (infra/rollout.py), besides invoking its functions and the logging and
 # tracing the CDK grants: each endpoint update is a child execution of the update state machine, started with

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -31,6 +32,20 @@ def _core() -> Any:
     from endpoint_updater.core import rollout as core
 
     return core
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """The functions' shared logger writes JSON lines to stdout, where --json output goes: the plan the command
+    runs in this process logs warnings and errors only (to stderr through click's echo of the failure)."""
+    from endpoint_updater.core.observability import logger
+
+    level = logger.log_level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def rollout_input_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -127,7 +142,8 @@ def _tag(text: str) -> tuple[str, str]:
 
 
 def build_rollout(options: dict[str, Any], local: bool, dry_run: bool = False) -> dict[str, Any]:
-    """The canonical rollout input, checked by the rollout's own validation (as its first state checks it)."""
+    """The rollout input, checked by the rollout's own validation (core/rollout.py's parse_rollout, as its first
+    state checks it) before anything is read or started."""
     from endpoint_updater.core.errors import InvalidInput
 
     raw = request.read_input_file(options["input_file"]) if options["input_file"] else {}
@@ -137,9 +153,10 @@ def build_rollout(options: dict[str, Any], local: bool, dry_run: bool = False) -
     if local and isinstance(given.get("Change"), dict):
         given["Change"].setdefault("PollIntervalSeconds", request.LOCAL_POLL_INTERVAL_SECONDS)
     try:
-        return dict(_core().validated_input(given))
+        _core().parse_rollout(given)
     except InvalidInput as error:
         raise CliError(str(error), errors.INVALID) from error
+    return given
 
 
 def execution_name(rollout: dict[str, Any]) -> str:
@@ -173,6 +190,9 @@ def exit_code(outcomes: list[dict[str, Any]], status: str = "SUCCEEDED") -> int:
 
 
 def outcome_code(execution: dict[str, Any]) -> int:
+    if execution["status"] == "FAILED" and errors.exit_code_for(execution.get("error")) != errors.FAILED:
+        # The rollout itself was refused before it started anything (its input, or targets that match nothing).
+        return errors.exit_code_for(execution.get("error"))
     output = execution.get("output")
     outcomes = output.get("Endpoints") or [] if isinstance(output, dict) else []
     return exit_code(outcomes, execution["status"])
@@ -223,20 +243,38 @@ def register(group: click.Group) -> None:
 
     @rollout.command("plan")
     @rollout_input_options
+    @click.option("--name", help="The rollout's execution name, as start would use it (default: derived from the "
+                                 "input): the plan skips the updates an earlier run under it made.")
+    @click.option("--state-machine-arn", help=f"The rollout state machine (default: ${CLI_ROLLOUT_STATE_MACHINE_ENV}, "
+                                              "else the stack's output).")
     @common_options
     @handled
-    def plan(as_json: bool, local: bool, region: str | None, profile: str | None, **options: Any) -> int:
+    def plan(name: str | None, state_machine_arn: str | None, as_json: bool, local: bool, region: str | None,
+             profile: str | None, **options: Any) -> int:
         """Resolve the targets and show each endpoint's wave and plan, or why it would be refused; changes nothing."""
+        from endpoint_updater.core import clock
         from endpoint_updater.core.aws import translated_errors
-        from endpoint_updater.core.errors import AwsRequestFailed, AwsTransientError
+        from endpoint_updater.core.errors import AwsRequestFailed, AwsTransientError, UpdaterError
+        from endpoint_updater.names import execution_arn
 
         given = build_rollout(options, local, dry_run=True)
-        with environment(local, region, profile):
+        name = request.check_name(name) if name is not None else execution_name(given)
+        with environment(local, region, profile) as env:
+            # What the rollout's first step would find: the updates of an earlier run of this rollout (by name), the
+            # locks in the updates table.
+            rollout_arn = env.local_rollout_arn or find_state_machine(env.cloudformation, state_machine_arn)
+            if not local:
+                workflow.use_updates_table(env.cloudformation, None)
             try:
-                with translated_errors():
-                    result = _core().dry_run(given)
+                with translated_errors(), _quiet_logs():
+                    state = _core().plan(given, execution_arn(rollout_arn, name), clock.now().isoformat(),
+                                         env.state_machine(None))
             except (AwsRequestFailed, AwsTransientError) as error:
                 raise CliError(str(error), errors.AWS) from error
+            except UpdaterError as error:
+                raise CliError(f"{type(error).__name__}: {error}", errors.exit_code_for(type(error).__name__)) \
+                    from error
+        result = state["Report"]
         if as_json:
             print_json(result)
         else:

@@ -67,15 +67,32 @@ class View:
         return totals
 
 
+def stopped_because(output: dict[str, Any]) -> str | None:
+    """The output's StoppedBecause ({Reason, Wave, Message}) as one line."""
+    stopped = output.get("StoppedBecause")
+    if not isinstance(stopped, dict):
+        return None if stopped is None else str(stopped)
+    wave = f" in wave {stopped['Wave']}" if stopped.get("Wave") is not None else ""
+    return f"{stopped.get('Reason')}{wave}: {stopped.get('Message')}"
+
+
 def from_output(output: dict[str, Any]) -> View:
-    """The view of an ended rollout (or a dry run), from its output."""
-    view = View(stopped_because=output.get("StoppedBecause"))
+    """The view of an ended rollout (or a dry run), from its output (the rollout's report)."""
+    view = View(stopped_because=stopped_because(output))
     for entry in output.get("Endpoints") or []:
-        view.rows.append(Row(
-            endpoint=entry["EndpointName"], wave=entry.get("Wave"), outcome=entry.get("Outcome") or PENDING,
-            execution_arn=entry.get("ExecutionArn"), old_config=entry.get("OldConfigName"),
-            new_config=entry.get("NewConfigName"), error=entry.get("Error"), cause=cause_message(entry.get("Cause"))))
+        _apply(view.row(entry["EndpointName"]), entry)
     return view
+
+
+def _apply(row: Row, entry: dict[str, Any]) -> None:
+    """An endpoint's record of the report onto its row."""
+    row.wave = entry.get("Wave")
+    row.outcome = entry.get("Outcome") or PENDING
+    row.execution_arn = entry.get("ExecutionArn") or row.execution_arn
+    row.old_config = entry.get("OldConfigName") or row.old_config
+    row.new_config = entry.get("NewConfigName") or row.new_config
+    row.error = entry.get("Error") or (row.error if row.outcome == RUNNING else None)
+    row.cause = cause_message(entry.get("Cause")) if entry.get("Cause") else row.cause
 
 
 def _json(text: Any) -> Any:
@@ -91,17 +108,32 @@ def _details(event: dict[str, Any]) -> dict[str, Any]:
     return next((value for key, value in event.items() if key.endswith("EventDetails")), {})
 
 
+def latest_report(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The rollout's report as its last step that exited left it: the plan's (every endpoint, its wave, PENDING or
+    why it is refused or skipped), then each tally's (the outcomes of the waves done)."""
+    for event in reversed(events):
+        if event["type"].endswith("StateExited"):
+            output = _json(_details(event).get("output"))
+            if isinstance(output, dict) and isinstance(output.get("Report"), dict):
+                return dict(output["Report"])
+    return None
+
+
 def from_history(events: list[dict[str, Any]], planned: list[dict[str, Any]] | None = None) -> View:
-    """The view of a running rollout: `planned` ({EndpointName, Wave}, as its output lists them) as PENDING,
-    then each endpoint update the history shows started (a `startExecution.sync` task), RUNNING until its task
-    ends SUCCEEDED or FAILED.
+    """The view of a running rollout: its latest report (or `planned`, {EndpointName, Wave} records), then each
+    endpoint update the history shows started (a `startExecution.sync` task), RUNNING until its task ends
+    SUCCEEDED or FAILED; an outcome the report has settled (a tally) stands.
 
     A task's events are chained by previousEventId to the TaskScheduled that names the child's input; the
     events of one Map iteration follow each other that way, so concurrent iterations do not mix (Step Functions
     API reference, HistoryEvent: previousEventId)."""
     view = View()
-    for entry in planned or []:
-        view.row(entry["EndpointName"]).wave = entry.get("Wave")
+    report = latest_report(events)
+    records = (report or {}).get("Endpoints") or planned or []
+    for entry in records:
+        _apply(view.row(entry["EndpointName"]), entry)
+    if report is not None:
+        view.stopped_because = stopped_because(report)
     by_id = {event.get("id"): event for event in events}
     scheduled: dict[Any, Row] = {}
     for event in events:
@@ -111,9 +143,9 @@ def from_history(events: list[dict[str, Any]], planned: list[dict[str, Any]] | N
             child_input = _json(parameters.get("Input")) or {}
             endpoint = child_input.get("EndpointName") if isinstance(child_input, dict) else None
             if endpoint:
-                row = view.row(str(endpoint))
-                row.outcome = RUNNING
-                scheduled[event.get("id")] = row
+                started = view.row(str(endpoint))
+                started.outcome = RUNNING
+                scheduled[event.get("id")] = started
             continue
         if not kind.startswith("Task") or kind == "TaskScheduled":
             continue
@@ -134,6 +166,9 @@ def from_history(events: list[dict[str, Any]], planned: list[dict[str, Any]] | N
                 _child(row, child)
             else:
                 row.cause = cause_message(details.get("cause"))
+    for entry in records:
+        if entry.get("Outcome") not in (None, PENDING, "PLANNED"):
+            _apply(view.row(entry["EndpointName"]), entry)
     return view
 
 

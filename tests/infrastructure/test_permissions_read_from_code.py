@@ -20,6 +20,7 @@ from infra.permissions import (
     BEHIND_THE_CALL,
     EVERY_FUNCTION,
     IMPLIED_ACTIONS,
+    UNREACHED_CALLS,
     behind_the_call,
     besides_calls,
 )
@@ -32,7 +33,7 @@ def code_actions(template: Template) -> dict[str, set[str]]:
     return {
         # A call with no IAM action of its own (TransactWriteItems) is authorized as the actions it performs.
         folder: {action for call in reader.calls_of_handler(function["Properties"]["Handler"])
-                 for action in IMPLIED_ACTIONS.get(call.action, {call.action})}
+                 for action in IMPLIED_ACTIONS.get(call.action, {call.action})} - set(UNREACHED_CALLS.get(folder, {}))
         for folder, (_, function) in functions_by_folder(template).items()
     }
 
