@@ -112,7 +112,11 @@ UPDATE_STATE_MACHINE_PLACEHOLDER = "UpdateStateMachineArn"
 
 ROLLOUT_FUNCTIONS: tuple[TaskFunction, ...] = (
     TaskFunction("RolloutPlan", "rollout_plan",
-                 "Rollout: validate the request, resolve the target endpoints, plan each one, make the waves."),
+                 "Rollout: validate the request and resolve the target endpoints."),
+    TaskFunction("RolloutPreflight", "rollout_preflight",
+                 "Rollout: plan one endpoint as its update's first step would; to update, refused or skipped."),
+    TaskFunction("RolloutWaves", "rollout_waves",
+                 "Rollout: make the waves and the failure budget from every endpoint's preflight."),
     TaskFunction("RolloutGate", "rollout_gate",
                  "Rollout: before each endpoint's update, check that the failure budget is not spent."),
     TaskFunction("RolloutTally", "rollout_tally",

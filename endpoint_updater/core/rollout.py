@@ -427,11 +427,11 @@ def make_waves(endpoints: list[str], request: RolloutRequest) -> list[list[str]]
     return waves
 
 
-def plan(raw_input: Any, execution_arn: str, start_time: str, update_state_machine_arn: str) -> dict[str, Any]:
-    """The rollout's first step: the state the Map and the tally work from (module docstring). Refuses with
-    InvalidInput or RolloutTargetsNotFound before anything starts."""
+def resolve(raw_input: Any, execution_arn: str, start_time: str, update_state_machine_arn: str) -> dict[str, Any]:
+    """The rollout's first step: the input checked, the targets resolved. Refuses with InvalidInput or
+    RolloutTargetsNotFound before anything starts. Each target is then planned on its own (`preflight`, in a
+    Map whose Retry absorbs throttling), and `make_plan` makes the waves."""
     request = parse_rollout(raw_input)
-    rollout = rollout_name_of(execution_arn, request.RolloutName)
     targets = resolve_targets(request)
     if not targets:
         raise RolloutTargetsNotFound(f"Targets {json.dumps(request.Targets, sort_keys=True)} matches no endpoint; "
@@ -439,7 +439,29 @@ def plan(raw_input: Any, execution_arn: str, start_time: str, update_state_machi
     if len(targets) > MAX_TARGETS:
         raise InvalidInput(f"invalid input: Endpoints and Targets: {len(targets)} endpoints; a rollout updates at "
                            f"most {MAX_TARGETS}: narrow Targets or split the rollout")
-    records = [preflight(name, request, rollout, update_state_machine_arn, start_time) for name in targets]
+    return {
+        "ExecutionId": execution_arn,
+        "Request": raw_input,
+        "Rollout": {"Name": rollout_name_of(execution_arn, request.RolloutName), "ExecutionArn": execution_arn,
+                    "StartTime": start_time, "UpdateStateMachineArn": update_state_machine_arn,
+                    "Change": request.Change, "DryRun": request.DryRun},
+        "Targets": targets,
+    }
+
+
+def preflight_one(endpoint: str, rollout: dict[str, Any]) -> dict[str, Any]:
+    """`preflight` as the Map calls it, with the rollout's settings from `resolve`."""
+    request = RolloutRequest(Change=rollout["Change"], DryRun=rollout["DryRun"])
+    return preflight(endpoint, request, rollout["Name"], rollout["UpdateStateMachineArn"], rollout["StartTime"])
+
+
+def make_plan(state: dict[str, Any]) -> dict[str, Any]:
+    """After every target's preflight (`Planned`, in target order): the waves, the failure budget, the report, and
+    the first wave's items; or the end, for a dry run or when no endpoint is left to update."""
+    request = parse_rollout(state["Request"])
+    rollout, targets = state["Rollout"], state["Targets"]
+    execution_arn = rollout["ExecutionArn"]
+    records = [_cleaned(record) for record in state["Planned"]]
     to_update = [r["EndpointName"] for r in records if r["Outcome"] in (PENDING, PLANNED)]
     waves = make_waves(to_update, request)
     longest = len(waves) * (request.UpdateTimeoutSeconds + request.BakeSeconds + WAVE_OVERHEAD_SECONDS)
@@ -456,7 +478,7 @@ def plan(raw_input: Any, execution_arn: str, start_time: str, update_state_machi
     budget = failure_budget(request, len(to_update))
     canary = request.CanarySize > 0 and bool(waves)
     report = {
-        "RolloutName": rollout, "ExecutionArn": execution_arn, "DryRun": request.DryRun,
+        "RolloutName": rollout["Name"], "ExecutionArn": execution_arn, "DryRun": request.DryRun,
         # The explicit list is in the execution's input; what Targets matched is recorded here.
         "Targets": {"NamePattern": (request.Targets or {}).get("NamePattern"),
                     "Tags": (request.Targets or {}).get("Tags"), "Resolved": targets},
@@ -469,18 +491,35 @@ def plan(raw_input: Any, execution_arn: str, start_time: str, update_state_machi
                           "Basis": _budget_basis(request, len(to_update))},
         "Totals": _totals(records),
     }
-    state: dict[str, Any] = {
+    planned: dict[str, Any] = {
         "ExecutionId": execution_arn,
-        "Rollout": {"Name": rollout, "ExecutionArn": execution_arn, "UpdateStateMachineArn": update_state_machine_arn,
-                    "Change": request.Change, "MaxConcurrency": request.MaxConcurrency,
-                    "BakeSeconds": request.BakeSeconds, "ToleratedFailures": budget},
+        "Rollout": {"Name": rollout["Name"], "ExecutionArn": execution_arn,
+                    "UpdateStateMachineArn": rollout["UpdateStateMachineArn"], "Change": request.Change,
+                    "MaxConcurrency": request.MaxConcurrency, "BakeSeconds": request.BakeSeconds,
+                    "ToleratedFailures": budget},
         "Report": report,
     }
-    logger.info("rollout planned", extra={"rollout": rollout, "targets": len(targets), "waves": len(waves),
+    logger.info("rollout planned", extra={"rollout": rollout["Name"], "targets": len(targets), "waves": len(waves),
                                           "totals": report["Totals"], "dry_run": request.DryRun})
     if request.DryRun or not waves:
-        return {**state, "Wave": None, "Next": "Done", "BakeSeconds": 0}
-    return {**state, "Wave": _wave_items(state, 1), "Next": "Wave", "BakeSeconds": 0}
+        return {**planned, "Wave": None, "Next": "Done", "BakeSeconds": 0}
+    return {**planned, "Wave": _wave_items(planned, 1), "Next": "Wave", "BakeSeconds": 0}
+
+
+def _cleaned(record: dict[str, Any]) -> dict[str, Any]:
+    """A preflight's record, or what the Map's Catch made of a preflight that failed: that endpoint is refused with
+    the error, the others go on."""
+    if "Outcome" in record:
+        return record
+    return {**_record(record["EndpointName"]), "Outcome": REFUSED, "Error": record.get("Error"),
+            "Cause": _short(cause_message(record.get("Cause")))}
+
+
+def plan(raw_input: Any, execution_arn: str, start_time: str, update_state_machine_arn: str) -> dict[str, Any]:
+    """The three planning steps in one call, as the state machine runs them (the command line's plan)."""
+    state = resolve(raw_input, execution_arn, start_time, update_state_machine_arn)
+    planned = [preflight_one(name, state["Rollout"]) for name in state["Targets"]]
+    return make_plan({**state, "Planned": planned})
 
 
 def _budget_basis(request: RolloutRequest, updated: int) -> str:

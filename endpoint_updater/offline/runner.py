@@ -410,11 +410,15 @@ class LocalRunner:
         return [{"Subject": subject, "Message": message}
                 for message, subject in moto_seam.published(os.environ[names.TOPIC_ENV], self.region)]
 
-    def wait_for_state(self, execution_arn: str, state: str, timeout: float = 60.0) -> None:
+    def wait_for_state(self, execution_arn: str, state: str, timeout: float = 60.0,
+                       wait_for_start: bool = False) -> None:
         """Let time pass until the execution has entered `state` (raises if it ends first). Time stops
-        there: the execution is still in that state (or a Wait state right after it) when this returns."""
+        there: the execution is still in that state (or a Wait state right after it) when this returns.
+        `wait_for_start`: the execution may not exist yet (a rollout starts it later)."""
 
         def entered() -> bool:
+            if wait_for_start and not self._exists(execution_arn):
+                return False
             if any(e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == state
                    for e in self.history(execution_arn)):
                 return True
@@ -425,6 +429,13 @@ class LocalRunner:
 
         if not self.clock.wait_for(entered, timeout):
             raise TimeoutError(f"execution {execution_arn} did not enter {state} within {timeout} s")
+
+    def _exists(self, execution_arn: str) -> bool:
+        try:
+            self.sfn.describe_execution(executionArn=execution_arn)
+        except self.sfn.exceptions.ExecutionDoesNotExist:
+            return False
+        return True
 
     def sleep(self, seconds: float) -> None:
         """Let `seconds` of emulated time pass, as `time.sleep` would in real time."""
