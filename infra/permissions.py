@@ -414,24 +414,28 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             # compatibility between event sources and encrypted topics").
             Grant(actions=("kms:GenerateDataKey", "kms:Decrypt"), resources=(NOTIFICATION_KEY,)),
         ),
-        # Fleet rollouts (infra/rollout.py): the plan reads what an update's first step reads, without locking
-        # anything, plus the endpoints a rollout's Targets may match and the rollout's earlier update executions.
+        # Fleet rollouts (infra/rollout.py). The plan resolves the targets: every endpoint is listed, and the tags of
+        # those whose name matches are read (Targets.NamePattern, Targets.Tags).
         "rollout_plan": (
-            # Targets.NamePattern and Targets.Tags: every endpoint is listed, the matching ones' tags read.
             Grant(actions=("sagemaker:ListEndpoints",), resources=(ANY_RESOURCE,)),
-            Grant(actions=("sagemaker:DescribeEndpoint", "sagemaker:ListTags"), resources=(ENDPOINT,)),
+            Grant(actions=("sagemaker:ListTags",), resources=(ENDPOINT,)),
+        ),
+        # One endpoint's preflight reads what an update's first step reads, without locking anything.
+        "rollout_preflight": (
+            Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
             Grant(actions=("sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"), resources=(ENDPOINT_CONFIG,)),
             _DESCRIBE_SCALING,
             _READ_TARGET_TAGS,
             Grant(actions=("sagemaker:ListInferenceComponents",), resources=(ANY_RESOURCE,)),
             Grant(actions=("cloudwatch:DescribeAlarms",), resources=(ALARM,)),
             Grant(actions=("sagemaker:DescribeModel",), resources=(MODEL,)),
-            # Whether another update holds an endpoint's lock.
+            # Whether another update holds the endpoint's lock.
             _READ_RECORDS,
             # An update this rollout started before (a re-run): running, or how it ended.
             Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
         ),
-        # Before each update: how the wave's earlier updates ended.
+        # The waves and the failure budget, from the preflights' records: no AWS call, so nothing but its logs.
+        "rollout_waves": (),
         "rollout_gate": (Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),),
         # After each wave: a failed update's status, error and cause.
         "rollout_tally": (Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),),
@@ -444,8 +448,8 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
 # handler can reach; the scenarios that run every function (tests/infrastructure/test_permissions_exercised.py)
 # check that these are never made.
 UNREACHED_CALLS: Mapping[str, Mapping[str, str]] = MappingProxyType({
-    "rollout_plan": MappingProxyType({
-        "sagemaker:DescribeModelPackage": "the plan reuses the update's validation, which reads a model package "
+    "rollout_preflight": MappingProxyType({
+        "sagemaker:DescribeModelPackage": "the preflight reuses the update's validation, which reads a model package "
         "only when the input names one; a rollout's Change cannot (core/rollout.py, NOT_IN_CHANGE)",
     }),
 })

@@ -61,6 +61,26 @@ def test_a_running_rollout_shows_planned_endpoints_pending_and_started_ones_with
     assert (rows["tenant-c"].outcome, rows["tenant-c"].wave) == ("PENDING", 2)
 
 
+def test_a_running_rollout_keeps_what_its_latest_tally_settled() -> None:
+    # Given a rollout whose first wave was tallied (tenant-a refused at the plan, tenant-b failed in wave 1), and
+    # whose second wave has started tenant-c
+    report = {"Endpoints": [
+        {"EndpointName": "tenant-a", "Wave": None, "Outcome": "REFUSED", "Error": "InvalidInput", "Cause": "no Shadow"},
+        {"EndpointName": "tenant-b", "Wave": 1, "Outcome": "TIMED_OUT", "Error": None, "Cause": None},
+        {"EndpointName": "tenant-c", "Wave": 2, "Outcome": "PENDING"}]}
+    events = [_scheduled(3, 2, "tenant-b"), _event(4, 3, "TaskFailed", error="States.TaskFailed", cause="{}"),
+              _event(5, 4, "TaskStateExited", name="Tally", output=json.dumps({"Report": report, "Next": "Wave"})),
+              _scheduled(6, 5, "tenant-c")]
+
+    # When the view is read from the history
+    rows = {row.endpoint: row for row in rollout_view.from_history(events).rows}
+
+    # Then the tally's outcomes stand over the history's, and the update the history shows started is RUNNING
+    assert (rows["tenant-a"].outcome, rows["tenant-a"].error) == ("REFUSED", "InvalidInput")
+    assert rows["tenant-b"].outcome == "TIMED_OUT"
+    assert (rows["tenant-c"].outcome, rows["tenant-c"].wave) == ("RUNNING", 2)
+
+
 def test_a_succeeded_child_gives_its_old_and_new_config() -> None:
     output = _child("tenant-a", "SUCCEEDED", Output=json.dumps({"PreviousConfigName": "c1", "NewConfigName": "c2"}))
     view = rollout_view.from_history([_scheduled(5, 4, "tenant-a"), _event(6, 5, "TaskSucceeded", output=output)])
@@ -75,7 +95,8 @@ def test_an_ended_rollout_is_read_from_its_output_with_totals_per_wave_and_why_i
          "Cause": "rolled back", "OldConfigName": "c1", "NewConfigName": None, "ExecutionArn": "arn:a"},
         {"EndpointName": "tenant-b", "Wave": 2, "Outcome": "NOT_STARTED"},
         {"EndpointName": "tenant-c", "Wave": 2, "Outcome": "NOT_STARTED"}],
-        "StoppedBecause": "1 failed endpoint exceeds ToleratedFailureCount 0"}
+        "StoppedBecause": {"Reason": "CanaryFailed", "Wave": 1,
+                           "Message": "the canary wave failed (tenant-a): no other wave was started"}}
 
     # When it is shown
     view = rollout_view.from_output(output)
@@ -87,7 +108,7 @@ def test_an_ended_rollout_is_read_from_its_output_with_totals_per_wave_and_why_i
     # Then every endpoint, the totals per wave and the reason are there
     assert rollout_view.totals(view) == ["wave 1: 1 failed", "wave 2: 2 not_started"]
     assert "EndpointUpdateRolledBack: rolled back" in text
-    assert "Stopped: 1 failed endpoint exceeds ToleratedFailureCount 0" in text
+    assert "Stopped: CanaryFailed in wave 1: the canary wave failed (tenant-a): no other wave was started" in text
     # And the exit code says a failure, as for `start`
     assert rollout.exit_code(output["Endpoints"]) == errors.FAILED
 

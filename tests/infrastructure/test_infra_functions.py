@@ -40,7 +40,7 @@ def test_every_task_has_exactly_one_function_and_nothing_else_is_a_function(temp
     # Then there is one function per task and per event handler (no helper functions such as a
     # log-retention custom resource)
     assert handlers == {task.handler for task in ALL_FUNCTIONS}
-    assert len(functions) == len(ALL_FUNCTIONS) == 14
+    assert len(functions) == len(ALL_FUNCTIONS) == 16
 
 
 @TASKS

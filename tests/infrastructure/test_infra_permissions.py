@@ -78,7 +78,8 @@ def test_the_table_covers_exactly_the_task_functions() -> None:
     # When the permissions table's keys are compared with them
     # Then every function has rows and no row belongs to a function that does not exist
     assert set(PERMISSIONS) == folders
-    assert all(actions_for(folder) for folder in folders)
+    # (only the rollout's wave function calls no AWS API: it has no rows)
+    assert {folder for folder in folders if not actions_for(folder)} == {"rollout_waves"}
 
 
 @FOLDERS

@@ -158,14 +158,14 @@ def test_no_asset_needs_docker_or_bundling(template: Template, cloud_assembly: P
     # Then there is no container image, every function's code asset is a zip of a staged directory (not the
     # output of a command), the SDK layer is the one zip built at synth (infra/sdk_layer.py), and none was bundled
     assert not assets.get("dockerImages")
-    assert len(code_assets) == 15
+    assert len(code_assets) == 17
     directories = [source for source in code_assets if source["packaging"] == "zip"]
-    assert len(directories) == 14
+    assert len(directories) == 16
     assert all(source == {"path": source["path"], "packaging": "zip"} for source in directories)
     assert [source for source in code_assets if source not in directories] == [
         {"path": next(source["path"] for source in code_assets if source["path"].endswith(".zip")),
          "packaging": "file"}]
-    assert len(asset_metadata) == 15
+    assert len(asset_metadata) == 17
     assert all(metadata["aws:asset:is-bundled"] is False for metadata in asset_metadata)
 
 
