@@ -3,8 +3,9 @@
 The input is checked by the rollout's own validation (endpoint_updater/core/rollout.py, the same function and
 messages as the rollout's first state) before anything is read or started. Exit codes are those of `start`:
 0 every endpoint succeeded (or already ran the change); 1 the rollout, or an endpoint's update, failed, timed out
-or was stopped, or the failure budget stopped it; 2 invalid input; 3 an endpoint was (or would be) refused and
-none failed; 4, 5, 6 and 7 as for `start`.
+or was stopped, or the rollout stopped early (canary failed, failure budget spent); 2 invalid input; 3 an endpoint
+was (or would be) refused and none failed, or Targets matched no endpoint; 6 the only refusals were busy
+endpoints; 4, 5 and 7 as for `start`.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def _core() -> Any:
 
 @contextlib.contextmanager
 def _quiet_logs() -> Iterator[None]:
-    """The functions' shared logger writes JSON lines to stdout, where --json output goes: the plan the command
-    runs in this process logs warnings and errors only (to stderr through click's echo of the failure)."""
+    """The functions' shared logger writes JSON lines to stdout, where --json output goes: while the command runs
+    the rollout's planning in this process, it logs warnings and errors only."""
     from endpoint_updater.core.observability import logger
 
     level = logger.log_level
@@ -69,7 +70,7 @@ def rollout_input_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-concurrency", type=whole, help="Waves.MaxConcurrency: updates at once within a wave."),
         click.option("--bake-seconds", type=whole, help="Waves.BakeSeconds: wait between two waves."),
         click.option("--tolerated-failures", type=whole,
-                     help="ToleratedFailureCount: failed endpoints after which no new update starts."),
+                     help="ToleratedFailureCount: failures tolerated; once more fail, no new update starts."),
         click.option("--tolerated-failure-percent", type=whole,
                      help="ToleratedFailurePercentage: the same, in percent."),
         click.option("--poll-interval", type=whole, help="Change.PollIntervalSeconds of each update."),
@@ -160,8 +161,8 @@ def build_rollout(options: dict[str, Any], local: bool, dry_run: bool = False) -
 
 
 def execution_name(rollout: dict[str, Any]) -> str:
-    """`rollout-<32 hex of the canonical input>`: the same rollout gets the same name, so starting it again
-    while it runs returns the running one, and a re-run under the same name skips what already ran."""
+    """`rollout-<32 hex of the canonical input>`: the same rollout gets the same name, so starting it again while it
+    runs returns the running one (StartExecution is idempotent on name and input) rather than a second rollout."""
     return f"{NAME_PREFIX}-{hashlib.sha256(request.canonical_json(rollout).encode()).hexdigest()[:32]}"
 
 
@@ -237,14 +238,15 @@ def register(group: click.Group) -> None:
 
         \b
         Exit codes: 0 every endpoint succeeded (or already ran the change); 1 the rollout or an endpoint's update
-        failed, timed out or was stopped, or the failure budget stopped it; 2 invalid input; 3 an endpoint was (or
-        would be) refused and none failed; 4, 5, 6, 7 as for start.
+        failed, timed out or was stopped, or the rollout stopped early; 2 invalid input; 3 an endpoint was (or would
+        be) refused and none failed, or Targets matched nothing; 6 only busy endpoints were refused; 4, 5, 7 as for
+        start.
         """
 
     @rollout.command("plan")
     @rollout_input_options
     @click.option("--name", help="The rollout's execution name, as start would use it (default: derived from the "
-                                 "input): the plan skips the updates an earlier run under it made.")
+                                 "input); it names the update executions unless the input gives RolloutName.")
     @click.option("--state-machine-arn", help=f"The rollout state machine (default: ${CLI_ROLLOUT_STATE_MACHINE_ENV}, "
                                               "else the stack's output).")
     @common_options
@@ -289,7 +291,7 @@ def register(group: click.Group) -> None:
     @rollout_input_options
     @click.option("--dry-run", is_flag=True, help="DryRun: the rollout only plans every endpoint, changing nothing.")
     @click.option("--name", help="The rollout's execution name (default: derived from the input, the same for the "
-                                 "same rollout; a re-run under it skips the endpoints that already run the change).")
+                                 "same rollout: starting it again while it runs returns the running one).")
     @click.option("--state-machine-arn", help=f"The rollout state machine (default: ${CLI_ROLLOUT_STATE_MACHINE_ENV}, "
                                               "else the stack's output).")
     @click.option("--wait", is_flag=True, help="Follow the rollout wave by wave; exit with its outcome.")

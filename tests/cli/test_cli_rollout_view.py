@@ -161,3 +161,46 @@ def test_flags_override_the_input_files_fields() -> None:
         "Endpoints": ["a", "b"], "Targets": {"Tags": {"team": "ml"}},
         "Change": {"VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "m2"}]},
         "Waves": {"CanarySize": 1, "BatchSize": 2}, "ToleratedFailureCount": 1}
+
+
+class _FakeStepFunctions:
+    """DescribeExecution and GetExecutionHistory of one rollout that runs for two looks, then succeeds."""
+
+    def __init__(self, events: list[dict[str, Any]], output: dict[str, Any]) -> None:
+        self.looks = 0
+        self.events, self.output = events, output
+
+    def describe_execution(self, executionArn: str) -> dict[str, Any]:  # noqa: N803 (the SDK's parameter name)
+        self.looks += 1
+        ended = self.looks > 2
+        return {"executionArn": executionArn, "name": "r", "stateMachineArn": "arn:sm",
+                "status": "SUCCEEDED" if ended else "RUNNING", "startDate": "2026-01-01T00:00:00+00:00",
+                **({"output": json.dumps(self.output), "stopDate": "2026-01-01T00:01:00+00:00"} if ended else {})}
+
+    def get_paginator(self, _: str) -> Any:
+        events = self.events
+
+        class Pages:
+            def paginate(self, **_: Any) -> list[dict[str, Any]]:
+                return [{"events": events}]
+
+        return Pages()
+
+
+def test_on_a_terminal_wait_redraws_one_table_of_waves_and_endpoints_until_the_end() -> None:
+    # Given a rollout whose canary is running, then ends with both endpoints updated
+    output = {"Endpoints": [{"EndpointName": "tenant-a", "Wave": 1, "Outcome": "SUCCEEDED"},
+                            {"EndpointName": "tenant-b", "Wave": 2, "Outcome": "SUCCEEDED"}]}
+    sfn = _FakeStepFunctions([_scheduled(5, 4, "tenant-a")], output)
+    console = Console(force_terminal=True, width=150, record=True)
+    slept: list[float] = []
+
+    # When it is followed on a terminal
+    execution = rollout.follow(sfn, "arn:r", console, 0.5, slept.append)
+
+    # Then it polled until the end, waiting between looks with the given sleep, and drew the live table: the canary
+    # running first, both endpoints succeeded at the end
+    assert execution["status"] == "SUCCEEDED" and slept == [0.5, 0.5]
+    text = console.export_text()
+    assert "Rollout r: RUNNING" in text and "RUNNING" in text
+    assert "Rollout r: SUCCEEDED" in text and text.count("SUCCEEDED") >= 3
