@@ -170,7 +170,7 @@ class _FakeStepFunctions:
         self.looks = 0
         self.events, self.output = events, output
 
-    def describe_execution(self, executionArn: str) -> dict[str, Any]:  # noqa: N803 (the SDK's parameter name)
+    def describe_execution(self, executionArn: str) -> dict[str, Any]:
         self.looks += 1
         ended = self.looks > 2
         return {"executionArn": executionArn, "name": "r", "stateMachineArn": "arn:sm",
