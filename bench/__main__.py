@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, concurrency, package, plot, polling, pricing, update
+from bench import coldstart, concurrency, package, plot, polling, pricing, rollout, update
 from endpoint_updater.offline import throttling
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -21,6 +21,7 @@ GOAL_COLD_START_RATIO = 1.5
 GOAL_TRANSITIONS_WITHOUT_POLLS = 40
 GOAL_TRANSITIONS_PER_POLL = 3
 GOAL_FAILURES_AT_50 = 0
+GOAL_ROLLOUT_FAILURES = 0
 TYPICAL_UPDATE_MINUTES = (10, 30, 60)
 
 
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=15, help="cold-start samples per function (median)")
     parser.add_argument("--sizes", type=int, nargs="*", default=list(concurrency.SIZES),
                         help="concurrent executions per run")
+    parser.add_argument("--rollout-endpoints", type=int, default=rollout.ENDPOINTS,
+                        help="endpoints in the fleet rollout (0: skip it)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     # The functions' metrics are CloudWatch embedded-metric lines on stdout; they would interleave with the table.
@@ -72,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         say(f"{size} concurrent update(s) ...")
         runs.append(concurrency.run(size))
 
+    fleet = None
+    if args.rollout_endpoints:
+        say(f"a rollout of {args.rollout_endpoints} endpoints ...")
+        fleet = rollout.run(args.rollout_endpoints, memory_mb=settings.MEMORY_MB)
+
     waiter, _, ours = summaries
     worst = max(functions_cold, key=lambda c: c.ratio_to_bare)
     at_50 = next((r for r in runs if r.executions == 50), None)
@@ -97,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         _goal("50 concurrent updates, zero failures", at_50 is not None and at_50.failures == GOAL_FAILURES_AT_50,
               "not run" if at_50 is None else f"{at_50.failures} failures", "0",
               "" if at_50 is None else f"{at_50.succeeded}/50 succeeded"),
+        _goal(f"a rollout of {rollout.ENDPOINTS} endpoints under throttling, zero failures",
+              fleet is not None and fleet.endpoints == rollout.ENDPOINTS and fleet.failures == GOAL_ROLLOUT_FAILURES,
+              "not run" if fleet is None else f"{fleet.failures} failures of {fleet.endpoints}", "0",
+              "" if fleet is None else f"{fleet.throttled_answers} throttled answers absorbed by retries"),
     ]
     results = {
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -128,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
                                        "operations": throttling.THROTTLED_PREFIX + "*"},
                         "update_seconds": concurrency.UPDATE_SECONDS, "request": concurrency.REQUEST,
                         "runs": [r.to_dict() for r in runs]},
+        "rollout": None if fleet is None else {**fleet.to_dict(), "change": rollout.CHANGE,
+                                               "update_seconds": rollout.UPDATE_SECONDS},
         "goals": goals,
     }
     args.out.mkdir(parents=True, exist_ok=True)
@@ -213,6 +227,23 @@ def render(results: dict[str, Any], default: polling.Policy) -> str:
                        "transitions (+retries)"], [
         [r["executions"], f"{r['elapsed_seconds']:.1f} s", r["succeeded"], r["failures"], r["throttled_answers"],
          r["lambda_errors_retried"], r["transitions"] + r["lambda_errors_retried"]] for r in conc["runs"]]))
+    fleet = results.get("rollout")
+    if fleet:
+        out += ["", f"5. A rollout of {fleet['endpoints']} endpoints (waves {fleet['waves']}), same throttling"]
+        out.append(_table(["metric", "value"], [
+            ["status, outcomes", f"{fleet['status']}, {fleet['outcomes']}"],
+            ["failures", fleet["failures"]],
+            ["wall time (real), elapsed (emulated)",
+             f"{fleet['real_seconds']:.0f} s, {fleet['emulated_seconds']:.0f} s"],
+            ["state transitions per endpoint", f"{fleet['transitions_per_endpoint']} "
+                                               f"({fleet['rollout_transitions_per_endpoint']} the rollout's own)"],
+            ["Describe calls allowed, per emulated second", f"{fleet['describe_calls_allowed']}, "
+                                                            f"{fleet['describe_calls_per_emulated_second']}"],
+            ["throttled answers, task retries", f"{fleet['throttled_answers']}, {fleet['task_retries']}"],
+            ["cost per endpoint: in the rollout, one update alone",
+             f"${fleet['cost_per_endpoint']:.6f}, ${fleet['single_update_cost']:.6f} "
+             f"(+{fleet['cost_per_endpoint'] / fleet['single_update_cost'] - 1:.0%})"],
+        ]))
     out += ["", "Goals"]
     out.append(_table(["goal", "met", "measured", "margin"], [
         [g["goal"], "met" if g["met"] else "MISSED", g["measured"], g["margin"]] for g in results["goals"]]))
