@@ -84,9 +84,9 @@ def from_flags(raw: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
     result = dict(raw)
     if options["endpoints"]:
         result["Endpoints"] = list(options["endpoints"])
-    targets = dict(result.get("Targets") or {}) if isinstance(result.get("Targets"), dict) else result.get("Targets")
     if options["name_pattern"] is not None or options["tags"]:
-        targets = dict(targets) if isinstance(targets, dict) else {}
+        # A file's Targets that is not an object is replaced; the validation would refuse it anyway.
+        targets = dict(result["Targets"]) if isinstance(result.get("Targets"), dict) else {}
         if options["name_pattern"] is not None:
             targets["NamePattern"] = options["name_pattern"]
         if options["tags"]:

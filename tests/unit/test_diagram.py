@@ -82,3 +82,24 @@ def test_check_mode_fails_on_a_stale_rollout_diagram(tmp_path: Path) -> None:
     assert diagram.main(["--write", str(stale)]) == 0
     assert diagram.main(["--check", str(stale)]) == 0
     assert "RunWave" in stale.read_text()
+
+
+def _leaves(rule: dict[str, Any]) -> list[dict[str, Any]]:
+    if "And" in rule or "Or" in rule:
+        return [leaf for part in rule.get("And", rule.get("Or", [])) for leaf in _leaves(part)]
+    if "Not" in rule:
+        return _leaves(rule["Not"])
+    return [rule]
+
+
+def test_every_choice_rule_is_drawn_with_its_comparison() -> None:
+    # Given every comparison of every Choice rule of both state machines
+    leaves = [leaf for text in (read_definition(), read_rollout_definition())
+              for state in _every_state(json.loads(text)["States"]).values()
+              for rule in state.get("Choices", []) for leaf in _leaves(rule)]
+
+    # When each is written as the diagram writes it
+    # Then none is shown as its bare variable: the comparison (IsString, StringMatches...) is always said
+    assert leaves
+    bare = [leaf for leaf in leaves if diagram._condition(leaf) == str(leaf["Variable"]).removeprefix("$.")]
+    assert bare == []
