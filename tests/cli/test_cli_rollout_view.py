@@ -204,3 +204,10 @@ def test_on_a_terminal_wait_redraws_one_table_of_waves_and_endpoints_until_the_e
     text = console.export_text()
     assert "Rollout r: RUNNING" in text and "RUNNING" in text
     assert "Rollout r: SUCCEEDED" in text and text.count("SUCCEEDED") >= 3
+
+
+@pytest.mark.parametrize(("error", "code"), [("RolloutTargetsNotFound", errors.REFUSED),
+                                              ("InvalidInput", errors.REFUSED), ("States.Runtime", errors.FAILED),
+                                              (None, errors.FAILED)])
+def test_a_rollout_that_failed_by_itself_exits_by_its_error_class(error: str | None, code: int) -> None:
+    assert rollout.outcome_code({"status": "FAILED", "error": error, "output": None}) == code
