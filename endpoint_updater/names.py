@@ -9,6 +9,7 @@ from __future__ import annotations
 # The stack, as app.py deploys it, and the outputs the command line reads.
 STACK_NAME = "EndpointUpdater"
 STATE_MACHINE_OUTPUT = "StateMachineArn"
+ROLLOUT_STATE_MACHINE_OUTPUT = "RolloutStateMachineArn"
 TABLE_OUTPUT = "UpdatesTableName"
 UPDATE_REQUEST_BUS_OUTPUT = "UpdateRequestBusName"
 SERVICE_NAME = "endpoint-updater"
@@ -26,6 +27,7 @@ RESTORE_BACKOFF_ENV = "RESTORE_BACKOFF_SECONDS"
 """Seconds before the restore's second attempt (doubled before each later one); the local runner shortens it."""
 # Read by the command line only: the state machine to use when the stack's output is not wanted.
 CLI_STATE_MACHINE_ENV = "ENDPOINT_UPDATER_STATE_MACHINE_ARN"
+CLI_ROLLOUT_STATE_MACHINE_ENV = "ENDPOINT_UPDATER_ROLLOUT_STATE_MACHINE_ARN"
 
 DEFAULT_RECORD_RETENTION_DAYS = 90
 

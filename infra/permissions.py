@@ -149,8 +149,8 @@ WILDCARD_REASONS: Mapping[str, str] = MappingProxyType(
         "(iam:PassedToService condition): the role the copied config or the variant's current model names.",
         NEW_MODEL: "Models created from approved packages, named <group>-<version>-<hash>, matching the "
         "modelNamePattern setting.",
-        ANY_RESOURCE: "Application Auto Scaling Describe* actions and SageMaker ListInferenceComponents support no "
-        "resource type (Service Authorization Reference).",
+        ANY_RESOURCE: "Application Auto Scaling Describe* actions and SageMaker ListInferenceComponents and "
+        "ListEndpoints support no resource type (Service Authorization Reference).",
         EXECUTIONS: "Executions of this stack's state machine only; each execution's name is chosen when it starts.",
         MODEL: "Reads the variant's current model, which may be named anything (DescribeModel only).",
         MODEL_PACKAGE: "The approved package is chosen by each execution's input or approval event.",
@@ -165,6 +165,7 @@ RESOURCELESS_ACTIONS = frozenset(
         "application-autoscaling:DescribeScalingPolicies",
         "application-autoscaling:DescribeScheduledActions",
         "sagemaker:ListInferenceComponents",
+        "sagemaker:ListEndpoints",
     }
 )
 
@@ -458,8 +459,64 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
             _READ_RECORDS,
             _WRITE_RECORDS,
         ),
+        # Fleet rollouts (infra/rollout.py). The plan resolves the targets: every endpoint is listed, and the tags of
+        # those whose name matches are read (Targets.NamePattern, Targets.Tags).
+        "rollout_plan": (
+            Grant(actions=("sagemaker:ListEndpoints",), resources=(ANY_RESOURCE,)),
+            Grant(actions=("sagemaker:ListTags",), resources=(ENDPOINT,)),
+        ),
+        # One endpoint's preflight reads what an update's first step reads, without locking anything.
+        "rollout_preflight": (
+            Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
+            Grant(actions=("sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"), resources=(ENDPOINT_CONFIG,)),
+            _DESCRIBE_SCALING,
+            _READ_TARGET_TAGS,
+            Grant(actions=("sagemaker:ListInferenceComponents",), resources=(ANY_RESOURCE,)),
+            Grant(actions=("cloudwatch:DescribeAlarms",), resources=(ALARM,)),
+            Grant(actions=("sagemaker:DescribeModel",), resources=(MODEL,)),
+            # Whether another update holds the endpoint's lock.
+            _READ_RECORDS,
+            # An update this rollout started before (a re-run): running, or how it ended.
+            Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
+        ),
+        # The waves and the failure budget, from the preflights' records: no AWS call, so nothing but its logs.
+        "rollout_waves": (),
+        "rollout_gate": (Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),),
+        # After each wave: a failed update's status, error and cause.
+        "rollout_tally": (Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),),
     }
 )
+
+
+# Calls the code of a function holds, on a path that function never takes: not granted. Function folder ->
+# {action: why the path is never taken}. The code reader (tests/infrastructure/code_calls.py) sees every call a
+# handler can reach; the scenarios that run every function (tests/infrastructure/test_permissions_exercised.py)
+# check that these are never made.
+UNREACHED_CALLS: Mapping[str, Mapping[str, str]] = MappingProxyType({
+    "rollout_preflight": MappingProxyType({
+        "sagemaker:DescribeModelPackage": "the preflight reuses the update's validation, which reads a model package "
+        "only when the input names one; a rollout's Change cannot (core/rollout.py, NOT_IN_CHANGE)",
+    }),
+})
+
+# The rollout state machine's own role (infra/rollout.py), besides invoking its functions and the logging and
+# tracing the CDK grants: each endpoint update is a child execution of the update state machine, started with
+# `states:startExecution.sync:2`. Step Functions needs StartExecution on the child's state machine, DescribeExecution
+# and StopExecution on its executions, and the managed EventBridge rule through which it learns that a child
+# ended (Step Functions Developer Guide, "IAM policies for starting a Step Functions workflow execution":
+# StartExecution .sync). StopExecution is also how stopping a rollout stops the updates it started.
+SYNC_RULE = ("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:"
+             "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")
+ROLLOUT_STATE_MACHINE: tuple[Grant, ...] = (
+    Grant(actions=("states:StartExecution",), resources=(STATE_MACHINE,)),
+    Grant(actions=("states:DescribeExecution", "states:StopExecution"), resources=(EXECUTIONS,)),
+    Grant(actions=("events:PutTargets", "events:PutRule", "events:DescribeRule"), resources=(SYNC_RULE,)),
+)
+ROLLOUT_WILDCARD_REASONS: Mapping[str, str] = MappingProxyType({
+    EXECUTIONS: "Executions of the update state machine that a rollout starts and waits for (.sync), each named "
+    "when it starts; StopExecution stops them when the rollout is stopped (IAM policies for Step Functions: "
+    "StartExecution .sync).",
+})
 
 
 def actions_for(folder: str) -> set[str]:

@@ -36,6 +36,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from aws_cdk import Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -204,10 +205,11 @@ def unpacked(archive: Path) -> Path:
 
 
 def layer(scope: Construct) -> lambda_.ILayerVersion:
-    """The one SDK layer of `scope`, created on first use: every function of the workflow shares it."""
-    existing = scope.node.try_find_child(CONSTRUCT_ID)
-    if isinstance(existing, lambda_.LayerVersion):
-        return existing
+    """The one SDK layer of `scope`'s stack, created under `scope` on first use: every function of the stack (the
+    workflow's, the rollout's) shares it."""
+    for construct in Stack.of(scope).node.find_all():
+        if construct.node.id == CONSTRUCT_ID and isinstance(construct, lambda_.LayerVersion):
+            return construct
     pins = pinned_versions()
     return lambda_.LayerVersion(
         scope,

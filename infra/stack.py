@@ -12,6 +12,7 @@ from infra import config, nag, settings
 from infra.config import DeploymentSettings
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
+from infra.rollout import Rollout, RolloutProps
 from infra.triggers import Triggers
 from infra.workflow import EndpointUpdateWorkflow, WorkflowProps
 
@@ -48,6 +49,16 @@ class EndpointUpdaterStack(Stack):
             self, "Monitoring", state_machine=self.workflow.state_machine, topic=self.notifications.topic,
             functions=self.workflow.functions, undelivered_events=self.workflow.undelivered_events,
         )
+        self.rollout = Rollout(
+            self, "Rollout", props=RolloutProps(
+                update_state_machine=self.workflow.state_machine,
+                update_state_machine_name=self.workflow.state_machine_name,
+                updates_table=self.workflow.table,
+                powertools_layer_version=deployment.powertools_layer_version,
+                endpoint_name_pattern=deployment.endpoint_name_pattern,
+                guardrails=deployment.guardrails,
+            ),
+        )
         self.triggers = Triggers(
             self, "Triggers", start_function=self.workflow.functions["start_update"],
             source=deployment.update_request_source, principals=deployment.update_request_principals,
@@ -63,6 +74,9 @@ class EndpointUpdaterStack(Stack):
             description="Start an update with StartExecution on this state machine.",
         )
         CfnOutput(self, "StateMachineName", value=self.workflow.state_machine.state_machine_name)
+        CfnOutput(self, names.ROLLOUT_STATE_MACHINE_OUTPUT, value=self.rollout.state_machine.state_machine_arn,
+                  description="Start a fleet rollout with StartExecution on this state machine.")
+        CfnOutput(self, "RolloutStateMachineName", value=self.rollout.state_machine.state_machine_name)
         CfnOutput(self, names.TABLE_OUTPUT, value=self.workflow.table.table_name,
                   description="Locks, scaling snapshots and progress of updates, one record per update.")
         CfnOutput(self, names.UPDATE_REQUEST_BUS_OUTPUT, value=self.triggers.request_bus.event_bus_name,

@@ -23,6 +23,7 @@ from endpoint_updater.core.errors import (
     EndpointUpdateInProgress,
     InferenceComponentsNotSupported,
     InvalidInput,
+    RolloutTargetsNotFound,
     ScalingRestorePending,
     UpdaterError,
 )
@@ -52,6 +53,7 @@ REFUSAL_EXIT_CODES: dict[type[UpdaterError], int] = {
     ChangeNotAllowed: REFUSED,
     EndpointNotFound: REFUSED,
     InferenceComponentsNotSupported: REFUSED,
+    RolloutTargetsNotFound: REFUSED,
     EndpointNotInService: BUSY,
     EndpointUpdateInProgress: BUSY,
     ScalingRestorePending: BUSY,

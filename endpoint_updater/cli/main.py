@@ -1,4 +1,4 @@
-"""The `endpoint-updater` command: start, plan, status, history, restore. `--json` for machines, rich text for
+"""The `endpoint-updater` command: start, plan, status, history, restore, rollout. `--json` for machines, rich text for
 people.
 
 Exit codes: 0 success; 1 the execution failed, timed out or was stopped; 2 bad flags or invalid input;
@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.live import Live
 
-from endpoint_updater.cli import errors, render, workflow
+from endpoint_updater.cli import errors, render, rollout, workflow
 from endpoint_updater.cli import request as inputs
 from endpoint_updater.cli.errors import CliError
 from endpoint_updater.core import clock, shapes
@@ -45,6 +45,7 @@ class Env:
     """Whether the emulator (with --local) ends with this command."""
     sleep: Callable[[float], None] = time.sleep
     """How the command waits between two looks at an execution: the emulator's own clock with --local."""
+    local_rollout_arn: str | None = None
 
     def state_machine(self, given: str | None) -> str:
         return self.local_arn or workflow.find_state_machine(self.cloudformation, given)
@@ -65,7 +66,7 @@ def environment(local: bool, region: str | None, profile: str | None) -> Iterato
         already_open = emulator.is_open()
         with emulator.session() as runner:
             yield Env(sfn=runner.sfn, cloudformation=None, local_arn=runner.state_machine_arn,
-                      owned=not already_open, sleep=runner.sleep)
+                      owned=not already_open, sleep=runner.sleep, local_rollout_arn=runner.rollout_state_machine_arn)
         return
     from endpoint_updater.core.aws import reset_clients
 
@@ -383,6 +384,9 @@ def restore(endpoint: str, execution: str | None, table: str | None, force: bool
         click.echo(f"Scaling of {endpoint} restored from the snapshot of {report['Execution']}: "
                    + (f"{len(changes)} change(s): " + "; ".join(changes) if changes else "it was already as captured"))
     return errors.OK
+
+
+rollout.register(main)
 
 
 def run() -> None:

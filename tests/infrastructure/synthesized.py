@@ -57,7 +57,18 @@ def functions_by_folder(template: Template) -> dict[str, tuple[str, dict[str, An
     return by_folder
 
 
-def state_machine(template: Template) -> tuple[str, dict[str, Any]]:
+def _state_machine_named(template: Template, suffix: str) -> tuple[str, dict[str, Any]]:
     machines = resources_of_type(template, "AWS::StepFunctions::StateMachine")
-    assert len(machines) == 1, f"expected one state machine, found {sorted(machines)}"
-    return next(iter(machines.items()))
+    named = [(logical_id, machine) for logical_id, machine in machines.items()
+             if str(machine["Properties"].get("StateMachineName", "")).endswith(suffix)]
+    assert len(named) == 1, f"expected one state machine named *{suffix}, found {sorted(machines)}"
+    return named[0]
+
+
+def state_machine(template: Template) -> tuple[str, dict[str, Any]]:
+    """The update state machine (the stack also deploys the rollout's, rollout_state_machine)."""
+    return _state_machine_named(template, "-Workflow")
+
+
+def rollout_state_machine(template: Template) -> tuple[str, dict[str, Any]]:
+    return _state_machine_named(template, "-Rollout")

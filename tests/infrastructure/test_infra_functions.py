@@ -17,7 +17,7 @@ from synthesized import (
 )
 
 from infra import settings
-from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction
+from statemachine import EVENT_FUNCTIONS, ROLLOUT_FUNCTIONS, TASK_FUNCTIONS, TaskFunction
 
 # What the CDK grants a state machine for logging to CloudWatch Logs and for X-Ray (Step Functions Developer
 # Guide, IAM policies for logging to CloudWatch Logs and for X-Ray).
@@ -26,7 +26,7 @@ STATE_MACHINE_LOGGING_AND_TRACING = {
     "logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
     "xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
 }
-ALL_FUNCTIONS = TASK_FUNCTIONS + EVENT_FUNCTIONS
+ALL_FUNCTIONS = TASK_FUNCTIONS + EVENT_FUNCTIONS + ROLLOUT_FUNCTIONS
 TASKS = pytest.mark.parametrize("task", ALL_FUNCTIONS, ids=lambda task: task.folder)
 
 
@@ -40,7 +40,7 @@ def test_every_task_has_exactly_one_function_and_nothing_else_is_a_function(temp
     # Then there is one function per task and per event handler (no helper functions such as a
     # log-retention custom resource)
     assert handlers == {task.handler for task in ALL_FUNCTIONS}
-    assert len(functions) == len(ALL_FUNCTIONS) == 13
+    assert len(functions) == len(ALL_FUNCTIONS) == 18
 
 
 @TASKS
@@ -74,13 +74,15 @@ def test_the_function_has_its_size_timeout_and_environment(template: Template, t
            "notify_update": {"NOTIFICATION_TOPIC_ARN": {"Ref": topic_id(template)}},
            "validate_and_snapshot": {"CHANGE_GUARDRAILS": guardrails},
            "create_model": {"CHANGE_GUARDRAILS": guardrails}}.get(task.folder, {})
+    # The rollout's functions write no update record, so they have no retention to apply
+    retention = {} if task in ROLLOUT_FUNCTIONS else {"RECORD_RETENTION_DAYS": "90"}
     assert properties["Environment"]["Variables"] == {
         "POWERTOOLS_SERVICE_NAME": "endpoint-updater",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "AWS_RETRY_MODE": "standard",
         "AWS_MAX_ATTEMPTS": "5",
         "UPDATES_TABLE_NAME": {"Ref": table_id(template)},
-        "RECORD_RETENTION_DAYS": "90",
+        **retention,
         "STATE_MACHINE_ARN": properties["Environment"]["Variables"]["STATE_MACHINE_ARN"],
         **own,
     }

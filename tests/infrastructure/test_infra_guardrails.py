@@ -15,11 +15,11 @@ from endpoint_updater.core.guardrails import Guardrails
 from infra import config
 from infra.permissions import PERMISSIONS, render
 from infra.settings import context_defaults
-from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS
+from statemachine import EVENT_FUNCTIONS, ROLLOUT_FUNCTIONS, TASK_FUNCTIONS
 
 CONTEXT = context_defaults()
 GUARDRAILS = config.guardrails(CONTEXT.get)
-FOLDERS = [task.folder for task in TASK_FUNCTIONS + EVENT_FUNCTIONS]
+FOLDERS = [task.folder for task in TASK_FUNCTIONS + EVENT_FUNCTIONS + ROLLOUT_FUNCTIONS]
 
 
 def statements(template: Template, folder: str) -> list[Statement]:

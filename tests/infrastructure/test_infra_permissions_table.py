@@ -13,14 +13,14 @@ from synthesized import Template, as_list, functions_by_folder, referenced_id, r
 from infra import config, permissions, settings
 from infra.permissions import ANY_RESOURCE, PERMISSIONS, Grant, render, shown
 from infra.settings import context_defaults
-from statemachine import EVENT_FUNCTIONS, TASK_FUNCTIONS
+from statemachine import EVENT_FUNCTIONS, ROLLOUT_FUNCTIONS, TASK_FUNCTIONS
 
 SETTINGS_PAGE = settings.REPO_ROOT / "docs" / "settings-and-permissions.md"
 # The settings the session's template is synthesized with (cdk.json's context).
 PATTERN = config.endpoint_name_pattern(context_defaults().get(config.ENDPOINT_NAME_PATTERN))
 GUARDRAILS = config.guardrails(context_defaults().get)
 STATE_MACHINE_NAME = f"{settings.STACK_ID}-Workflow"
-FOLDERS = [task.folder for task in TASK_FUNCTIONS + EVENT_FUNCTIONS]
+FOLDERS = [task.folder for task in TASK_FUNCTIONS + EVENT_FUNCTIONS + ROLLOUT_FUNCTIONS]
 
 Conditions = dict[str, dict[str, Any]]
 Row = tuple[list[str], list[str], Conditions]

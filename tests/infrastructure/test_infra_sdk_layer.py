@@ -48,7 +48,7 @@ def test_every_function_carries_the_one_sdk_layer_after_powertools(template: Tem
     layers = {folder: function["Properties"]["Layers"] for folder, (_, function) in functions}
 
     # Then every function (task and event-invoked) ends with it, so its files win over any earlier layer's
-    assert len(layers) == 13
+    assert len(layers) == 18
     assert {folder: ls[-1] for folder, ls in layers.items()} == {folder: {"Ref": layer_id} for folder in layers}
     # And the layer is built for the functions' runtime and architecture
     assert layer["Properties"]["CompatibleRuntimes"] == [settings.RUNTIME.name]

@@ -158,14 +158,14 @@ def test_no_asset_needs_docker_or_bundling(template: Template, cloud_assembly: P
     # Then there is no container image, every function's code asset is a zip of a staged directory (not the
     # output of a command), the SDK layer is the one zip built at synth (infra/sdk_layer.py), and none was bundled
     assert not assets.get("dockerImages")
-    assert len(code_assets) == 14
+    assert len(code_assets) == 19
     directories = [source for source in code_assets if source["packaging"] == "zip"]
-    assert len(directories) == 13
+    assert len(directories) == 18
     assert all(source == {"path": source["path"], "packaging": "zip"} for source in directories)
     assert [source for source in code_assets if source not in directories] == [
         {"path": next(source["path"] for source in code_assets if source["path"].endswith(".zip")),
          "packaging": "file"}]
-    assert len(asset_metadata) == 14
+    assert len(asset_metadata) == 19
     assert all(metadata["aws:asset:is-bundled"] is False for metadata in asset_metadata)
 
 

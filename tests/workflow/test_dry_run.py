@@ -15,7 +15,9 @@ from endpoint_updater.offline.runner import LocalRunner
 from endpoint_updater.offline.scenario import endpoint_state, scaling_state
 
 ENDPOINT = "churn-prod"
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.json"))
+# The update's examples; a rollout's (examples/rollout*.json) is the rollout state machine's input.
+EXAMPLES = sorted(path for path in (Path(__file__).resolve().parents[2] / "examples").glob("*.json")
+                  if not path.name.startswith("rollout"))
 
 
 def world() -> dict[str, Any]:
