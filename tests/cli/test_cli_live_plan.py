@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,12 +25,15 @@ NEW_MODEL = ("--endpoint", ENDPOINT, "--variant", "AllTraffic", "--model", "chur
 
 @pytest.fixture
 def operations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every operation any boto3 client makes, as "service:Operation"."""
+    """Every operation a boto3 client makes on this thread (the command's), as "service:Operation". The
+    emulator's own deliveries (SageMaker's endpoint events, on the clock's timer threads) are not the plan's."""
     made: list[str] = []
     original = BaseClient._make_api_call
+    caller = threading.get_ident()
 
     def record(client: Any, operation: str, params: Any) -> Any:
-        made.append(f"{client.meta.service_model.service_name}:{operation}")
+        if threading.get_ident() == caller:
+            made.append(f"{client.meta.service_model.service_name}:{operation}")
         return original(client, operation, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", record)
