@@ -227,6 +227,7 @@ class LocalRunner:
         self._stack.enter_context(moto_seam.aws_calls_observed(self._record_call))
         self._stack.enter_context(moto_seam.final_stop_and_timeout())
         self._stack.enter_context(moto_seam.task_tokens())
+        self._stack.enter_context(moto_seam.step_functions_tasks())
         self._deploy()
 
     def _deploy(self) -> None:
