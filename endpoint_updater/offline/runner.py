@@ -19,7 +19,12 @@ what reached the function.
 
 Time is emulated (`offline.virtual_clock`): Wait states and Retry intervals take no real time while the
 caller waits for the workflow (`wait`, `wait_for_state`, `sleep`), and everything that reads time in the
-workflow reads `runner.clock`.
+workflow reads `runner.clock`. So do callback waits (`.waitForTaskToken`, answered with SendTaskSuccess or
+SendTaskFailure, a token once) and Tasks that start an execution and wait for it (`states:startExecution.sync`,
+`.sync:2`); `call_later` runs an action at a moment of emulated time. A parent stopped while such a Task waits
+for its child stops the child too (it ends ABORTED), as Step Functions stops the job of a `.sync` Task whose
+execution is stopped (the role it documents for the pattern has `states:StopExecution` on the child
+executions for that: see `moto_seam.interpreter_time`).
 """
 
 from __future__ import annotations
@@ -277,6 +282,7 @@ class LocalRunner:
         self._stack.enter_context(moto_seam.aws_calls_observed(self._record_call))
         self._stack.enter_context(moto_seam.final_stop_and_timeout())
         self._stack.enter_context(moto_seam.task_tokens())
+        self._stack.enter_context(moto_seam.step_functions_tasks())
         self._deploy()
 
     def _deploy(self) -> None:

@@ -18,11 +18,13 @@ interpreter would really sleep through them. Here they are skipped instead, with
   time runs at real speed only, as it would on AWS while a person or a program acts: a test that stops an
   execution "while it waits" still finds it waiting.
 
-Several executions can be paused at once (one per running execution: the definition's single-branch
-Parallel runs one state at a time), and several threads can wait for them. A jump needs every waiting
-thread to have looked at the workflow since the last change (a pause, a jump, or a timer's action ending):
-a thread waiting for an execution to enter a state is never carried past that state by another thread's
-jump.
+Several executions can be paused at once, and several states of one execution (Parallel branches, Map
+iterations): an execution that says which of its threads are working (`working_threads()`: all but those
+waiting for other threads of it to end) is idle only when each of them is paused; a Task waiting for a child
+execution it started is paused while the child runs. Several threads can wait for the workflow. A jump
+needs every waiting thread to have looked at the workflow since the last change (a pause, a jump, or a
+timer's action ending): a thread waiting for an execution to enter a state is never carried past that state
+by another thread's jump.
 
 A Task that waits for a task token (`.waitForTaskToken`) is paused too: until its TimeoutSeconds or
 HeartbeatSeconds, or with no due moment at all when it has neither (it is idle, yet nothing it waits for
@@ -76,6 +78,8 @@ class _Pause:
     until: float | None
     """When it ends on this clock; None: no due moment (a callback wait with no timeout)."""
     running: Callable[[], bool]
+    thread: threading.Thread | None = None
+    """The thread that is paused."""
 
 
 @dataclass
@@ -154,7 +158,7 @@ class VirtualClock:
         key = next(self._ids)
         with self._changed:
             until = None if seconds is None else self.monotonic() + seconds
-            self._pauses[key] = _Pause(owner, until, running)
+            self._pauses[key] = _Pause(owner, until, running, threading.current_thread())
             self._generation += 1
             self._changed.notify_all()
             try:
@@ -295,13 +299,17 @@ class VirtualClock:
         timers = [t.until for t in self._timers.values() if not t.cancelled]
         if any(until <= now for until in timers):
             return False
+        # What runs is read before what is paused: a pause ends when something it waits for ends (a child
+        # execution, a token's task), never the other way round, so an end that happens while this looks is
+        # seen either as still running (not idle) or as a pause that has ended (not paused).
+        running = self._running()
+        working = [self._working(execution) for execution in running]
         waits = [p for p in self._pauses.values() if p.running()]
         # A pause or deadline that has ended, but whose thread has not yet gone on, is about to act.
         if any(p.until is not None and p.until <= now for p in waits):
             return False
-        running = self._running()
-        idle = {p.owner for p in waits if p.owner is not None}
-        if any(execution.arn not in idle for execution in running):
+        if not all(self._idle(execution, threads, waits)
+                   for execution, threads in zip(running, working, strict=True)):
             return False
         owners = {execution.arn for execution in running}
         due = [p.until for p in waits if p.until is not None and (p.owner is None or p.owner in owners)]
@@ -316,6 +324,21 @@ class VirtualClock:
         self._generation += 1
         self._changed.notify_all()
         return True
+
+    @staticmethod
+    def _working(execution: Running) -> Sequence[threading.Thread] | None:
+        """The execution's threads that are not waiting for other threads of it; None if it does not say."""
+        working: Callable[[], Sequence[threading.Thread]] | None = getattr(execution, "working_threads", None)
+        return None if working is None else working()
+
+    @staticmethod
+    def _idle(execution: Running, working: Sequence[threading.Thread] | None, waits: list[_Pause]) -> bool:
+        """Every working thread of the execution is paused (an execution that does not tell its threads: one
+        of them is paused)."""
+        if working is None:
+            return any(p.owner == execution.arn for p in waits)
+        paused = {p.thread for p in waits if p.owner == execution.arn}
+        return bool(working) and all(thread in paused for thread in working)
 
     @staticmethod
     def _timeout_at(execution: Running) -> dt.datetime:

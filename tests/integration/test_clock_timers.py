@@ -15,6 +15,8 @@ from endpoint_updater.offline.runner import LocalRunner
 from endpoint_updater.offline.virtual_clock import VirtualClock
 
 HANG = 30.0
+# Real time that passes while something runs is emulated time too: what a busy machine adds to a duration.
+SLACK = 5.0
 
 
 class Record:
@@ -40,8 +42,8 @@ def test_timers_run_in_the_order_of_their_moments_at_those_moments(runner: Local
     runner.sleep(60)
     assert record.names() == ["early", "late"]
     (_, early), (_, late) = record.ran
-    assert 10.0 <= early < 11.0
-    assert 30.0 <= late < 31.0
+    assert 10.0 <= early < 10 + SLACK
+    assert 30.0 <= late < 30 + SLACK
 
 
 def test_time_does_not_jump_while_an_action_runs(runner: LocalRunner) -> None:
@@ -66,7 +68,7 @@ def test_time_does_not_jump_while_an_action_runs(runner: LocalRunner) -> None:
 
     assert runner.clock.wait_for(looked_five_times, HANG)
     # Then time has not jumped to the next timer: the action is busy, like a caller
-    assert runner.clock.monotonic() - record.start < 11.0
+    assert runner.clock.monotonic() - record.start < 10 + SLACK
     assert record.ran == []
     release.set()
     runner.sleep(60)
@@ -83,7 +85,7 @@ def test_an_action_can_schedule_the_next_one(runner: LocalRunner) -> None:
     runner.call_later(10, first)
     runner.sleep(60)
     assert record.names() == ["first", "second"]
-    assert 30.0 <= record.ran[1][1] < 31.0
+    assert 30.0 <= record.ran[1][1] < 30 + SLACK
 
 
 def test_a_cancelled_timer_does_not_run(runner: LocalRunner) -> None:
