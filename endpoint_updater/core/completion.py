@@ -25,7 +25,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from endpoint_updater.core import clock, endpoint, store
@@ -38,9 +38,8 @@ from endpoint_updater.core.errors import (
     EndpointUpdateRolledBack,
     EndpointUpdateTimedOut,
 )
-from endpoint_updater.core.observability import SERVICE, logger
+from endpoint_updater.core.observability import logger, publish_now
 from endpoint_updater.core.request import DEFAULT_POLL_INTERVAL_SECONDS
-from endpoint_updater.names import METRICS_NAMESPACE
 
 EVENTS = "events"
 POLLING = "polling"
@@ -170,8 +169,5 @@ def detection_delay(description: dict[str, Any], now: dt.datetime | None = None)
 
 def detected(description: dict[str, Any], path: str) -> None:
     """Publish the detection delay at once: most of the functions that learn of the end flush no metrics."""
-    with single_metric(name=DETECTION_DELAY_METRIC, unit=MetricUnit.Seconds,
-                       value=round(detection_delay(description), 3), namespace=METRICS_NAMESPACE) as metric:
-        metric.add_dimension(name="service", value=SERVICE)
-        metric.add_dimension(name="Path", value=path)
-        metric.add_metadata(key="EndpointName", value=str(description.get("EndpointName", "")))
+    publish_now(DETECTION_DELAY_METRIC, MetricUnit.Seconds, round(detection_delay(description), 3),
+                dimensions={"Path": path}, metadata={"EndpointName": str(description.get("EndpointName", ""))})

@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from endpoint_updater.core import clock
 from endpoint_updater.core.aws import botocore_session_shared, translated_errors
@@ -74,10 +75,23 @@ def counted_failure(error: Exception) -> None:
     """Publish the metric an error class names (an alarm watches it), at once: the step is failing, and only a
     step given a `count` flushes the shared metrics."""
     name = getattr(error, "metric", None)
-    if not name:
+    if name:
+        publish_now(name, MetricUnit.Count, 1)
+
+
+def publish_now(name: str, unit: MetricUnit, value: float, dimensions: dict[str, str] | None = None,
+                metadata: dict[str, str] | None = None) -> None:
+    """One metric, printed at once as an embedded-metric line, unless metrics are disabled: Powertools'
+    `single_metric` prints even then (POWERTOOLS_METRICS_DISABLED silences only the shared `metrics`' flush), and
+    the command line's --local runs the functions in its own process, where that line would land in its output."""
+    if is_metrics_disabled():
         return
-    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE) as metric:
+    with single_metric(name=name, unit=unit, value=value, namespace=METRICS_NAMESPACE) as metric:
         metric.add_dimension(name="service", value=SERVICE)
+        for key, dimension in (dimensions or {}).items():
+            metric.add_dimension(name=key, value=dimension)
+        for key, item in (metadata or {}).items():
+            metric.add_metadata(key=key, value=item)
 
 
 def update_started(event: dict[str, Any], result: dict[str, Any]) -> None:

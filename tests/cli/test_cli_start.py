@@ -47,7 +47,7 @@ def test_a_rolled_back_update_exits_1_with_the_error_and_cause(emulator: LocalRu
     assert run.code == errors.FAILED
     assert "FAILED" in run.stdout
     assert "EndpointUpdateRolledBack" in run.stdout and "ping health check failed" in run.stdout
-    assert "CheckUpdate failed: EndpointUpdateRolledBack" in run.stdout
+    assert "WaitForUpdateEvent failed: EndpointUpdateRolledBack" in run.stdout
 
 
 def test_an_update_refused_by_the_workflow_exits_3(emulator: LocalRunner) -> None:
@@ -134,9 +134,9 @@ def test_status_and_history_of_a_finished_execution(emulator: LocalRunner) -> No
     offsets = [s["offsetSeconds"] for s in steps]
     assert offsets == sorted(offsets)
     failed = [s for s in steps if s["error"]]
-    assert [(s["name"], s["error"]) for s in failed] == [("CheckUpdate", "EndpointUpdateRolledBack")]
+    assert [(s["name"], s["error"]) for s in failed] == [("WaitForUpdateEvent", "EndpointUpdateRolledBack")]
     table = invoke("history", "--local", started["name"])
-    assert table.code == 0 and "CheckUpdate" in table.stdout and "EndpointUpdateRolledBack" in table.stdout
+    assert table.code == 0 and "WaitForUpdateEvent" in table.stdout and "EndpointUpdateRolledBack" in table.stdout
 
 
 def test_history_shows_retried_attempts(emulator: LocalRunner) -> None:

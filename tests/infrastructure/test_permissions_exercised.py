@@ -73,8 +73,9 @@ def calls() -> Iterator[dict[str, set[str]]]:
         attach_scaling("churn-prod", "AllTraffic", ScalingSpec(max_capacity=6))
         emulation.inject_fault("sagemaker", "UpdateEndpoint", "ThrottlingException", times=2)
         change = {"VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}]}
+        # Polled (the check function's calls), a capacity raise first.
         first = runner.run({"EndpointName": "churn-prod", **change, "CapacityIncrease": {"Add": 1},
-                            "PollIntervalSeconds": 1})
+                            "Completion": "polling", "PollIntervalSeconds": 1, "TimeoutSeconds": 600})
         assert first.status == "SUCCEEDED", first.cause
         # Over before the await function looks: it sends the outcome itself.
         emulation.configure_update("churn-prod", seconds=0)
@@ -82,7 +83,9 @@ def calls() -> Iterator[dict[str, set[str]]]:
         emulation.configure_update("churn-prod", seconds=0, outcome="rollback")
         second = runner.run({"EndpointName": "churn-prod", **change, "PollIntervalSeconds": 1})
         assert second.error == "EndpointUpdateRolledBack", second.cause
-        # Over while the wait goes on (its safety net an hour away): the endpoint's event resumes it.
+        # Over while the wait goes on (its safety net an hour away): the endpoint's event resumes it (delivered
+        # here, the emulator's own delivery switched off).
+        runner.endpoint_events.configure(delivery=False)
         for outcome, status in (("succeed", "SUCCEEDED"), ("rollback", "FAILED")):
             emulation.configure_update("churn-prod", seconds=60, outcome=outcome)
             waiting = runner.start({"EndpointName": "churn-prod", **change, "SafetyIntervalSeconds": 3600})
@@ -91,6 +94,7 @@ def calls() -> Iterator[dict[str, set[str]]]:
             config = aws.client("sagemaker").describe_endpoint(EndpointName="churn-prod")["EndpointConfigName"]
             assert runner.deliver("resume_update", endpoint_event("IN_SERVICE", config))["Resumed"] is True
             assert runner.wait(waiting).status == status
+        runner.endpoint_events.configure(delivery=True)
         emulation.configure_update("churn-prod", seconds=30)
         holder = runner.start({"EndpointName": "churn-prod", **change, "Completion": "polling",
                                "PollIntervalSeconds": 10})
