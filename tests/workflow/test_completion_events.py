@@ -35,6 +35,16 @@ EVENTS = {"EndpointName": ENDPOINT, "Completion": "events", **NEW_MODEL}
 SLACK = 5.0
 
 
+@pytest.fixture
+def runner(runner: LocalRunner) -> LocalRunner:
+    """The workflow, with SageMaker's endpoint events delivered by the tests alone: where the emulator sends them
+    itself as each endpoint changes status, its delivery is switched off."""
+    sent_by_the_emulator = getattr(runner, "endpoint_events", None)
+    if sent_by_the_emulator is not None:
+        sent_by_the_emulator.configure(delivery=False)
+    return runner
+
+
 def autoscaled(max_capacity: int = 6) -> tuple[str, dict[str, Any]]:
     config = create_endpoint(ENDPOINT, (VariantSpec(count=2),))
     attach_scaling(ENDPOINT, "AllTraffic", ScalingSpec(max_capacity=max_capacity))
