@@ -74,6 +74,8 @@ class Sample:
     outcome: str
     status: str
     error: str | None
+    cause: str | None
+    """The execution's cause, kept when the outcome is wrong."""
     correct: bool
     detection_delay: float | None
     transitions: int
@@ -153,13 +155,16 @@ def run(scenario: Scenario, samples: Sequence[tuple[int, str]], seed: int = SEED
     with LocalRunner() as runner:
         runner.endpoint_events.configure(seed=seed, **scenario.switches)
         for first in range(0, len(samples), BATCH):
-            batch = samples[first:first + BATCH]
-            started = []
-            for number, (duration, outcome) in enumerate(batch, start=first):
-                endpoint = f"bench-{number}"
+            batch = [(f"bench-{number}", duration, outcome)
+                     for number, (duration, outcome) in enumerate(samples[first:first + BATCH], start=first)]
+            # Every endpoint of the batch first: moto's own dictionaries are not meant to change under a
+            # running execution's handlers (the workflow never creates what another execution reads).
+            for endpoint, duration, outcome in batch:
                 create_endpoint(endpoint)
                 attach_scaling(endpoint, "AllTraffic")
                 emulation.configure_update(endpoint, seconds=duration, outcome=outcome)
+            started = []
+            for endpoint, duration, outcome in batch:
                 request = {"EndpointName": endpoint, "Completion": scenario.completion,
                            "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}]}
                 started.append((endpoint, duration, outcome, runner.start(request)))
@@ -168,6 +173,7 @@ def run(scenario: Scenario, samples: Sequence[tuple[int, str]], seed: int = SEED
                 status, error = EXPECTED[outcome]
                 results.append(Sample(
                     duration=duration, outcome=outcome, status=execution.status, error=execution.error,
+                    cause=None if (execution.status, execution.error) == (status, error) else execution.cause,
                     correct=(execution.status, execution.error) == (status, error),
                     detection_delay=detection_delay(execution, endpoint),
                     transitions=execution.transitions,

@@ -54,7 +54,7 @@ def draw_events(series: Sequence[tuple[str, Sequence[tuple[int, float]]]], safet
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(1, 1, figsize=(10, 5))
+    figure, axis = plt.subplots(1, 1, figsize=(10, 5.5))
     for name, points in series:
         ordered = sorted(points)
         line, = axis.plot([d / 60 for d, _ in ordered], [delay for _, delay in ordered], linewidth=1.2,
@@ -64,10 +64,11 @@ def draw_events(series: Sequence[tuple[str, Sequence[tuple[int, float]]]], safet
     axis.axhline(safety_seconds, color="grey", linestyle=":", linewidth=1.0,
                  label=f"safety interval ({safety_seconds} s)")
     axis.set_yscale("symlog", linthresh=10)
+    axis.set_ylim(0, safety_seconds * 1.3)
     axis.set_ylabel("seconds from completion to notice\n(dashed: mean; log scale above 10 s)")
     axis.set_xlabel("update duration (minutes)")
     axis.set_title("Noticing that an update has finished: polling against SageMaker's events")
-    axis.legend(loc="upper left", fontsize=8)
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=4, fontsize=8)
     axis.grid(True, alpha=0.3)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

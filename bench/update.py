@@ -31,7 +31,7 @@ POLLING = {"Completion": "polling", "InitialPollDelaySeconds": INITIAL_POLL_DELA
 # The states that a poll enters; everything else in the happy path is the fixed cost of an update.
 POLLING_STATES = frozenset({"WaitBeforeFirstPoll", "WaitForUpdate", "CheckUpdate", "IsUpdateComplete"})
 LAMBDA_EVENTS = frozenset({"TaskScheduled", "LambdaFunctionScheduled"})
-CLIENT_NAMES = {"application-auto-scaling": "application-autoscaling"}
+CLIENT_NAMES = {"application-auto-scaling": "application-autoscaling", "sfn": "stepfunctions"}
 """botocore's event names call some services by another name than boto3.client() does."""
 
 
