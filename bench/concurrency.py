@@ -22,7 +22,7 @@ from endpoint_updater.offline.scenario import attach_scaling, create_endpoint
 
 UPDATE_SECONDS = 3.0
 REQUEST = {"VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}],
-           "InitialPollDelaySeconds": 3, "PollIntervalSeconds": 1}
+           "Completion": "polling", "InitialPollDelaySeconds": 3, "PollIntervalSeconds": 1, "TimeoutSeconds": 600}
 SIZES = (1, 10, 50)
 
 

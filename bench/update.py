@@ -124,7 +124,8 @@ def run_one_update() -> tuple[UpdateResult, dict[str, set[str]]]:
         attach_scaling(ENDPOINT, "AllTraffic")
         emulation.configure_update(ENDPOINT, seconds=UPDATE_SECONDS)
         started = runner.clock.monotonic()
-        execution = runner.run({"EndpointName": ENDPOINT, "VariantChanges": NEW_MODEL,
+        execution = runner.run({"EndpointName": ENDPOINT, "VariantChanges": NEW_MODEL, "Completion": "polling",
+                                "TimeoutSeconds": 600,
                                 "InitialPollDelaySeconds": INITIAL_POLL_DELAY_SECONDS,
                                 "PollIntervalSeconds": POLL_INTERVAL_SECONDS}, timeout=120)
         elapsed = runner.clock.monotonic() - started

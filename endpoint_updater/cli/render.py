@@ -120,6 +120,21 @@ def plan(console: Console, plan: dict[str, Any]) -> None:
         console.print(f"Capacity raised before the update, one variant at a time (DesiredInstanceCount): {raises}")
     elif plan.get("RaiseCapacity") is False:
         console.print("No capacity raise.")
+    if plan.get("Completion"):
+        console.print(completion_line(plan["Completion"]))
+
+
+def completion_line(completion: dict[str, Any]) -> str:
+    """How the execution will learn that each wait is over, and its worst-case history."""
+    if completion["Path"] == "events":
+        how = (f"Completion events: SageMaker's endpoint events end each wait; with no event, a DescribeEndpoint poll "
+               f"after {completion['SafetyIntervalSeconds']} s decides (the safety net)")
+    else:
+        how = (f"Completion polling: a DescribeEndpoint poll every {completion['PollIntervalSeconds']} s, the first "
+               f"after {completion['InitialPollDelaySeconds']} s")
+    return (f"{how}. Worst-case history over TimeoutSeconds {completion['TimeoutSeconds']}: "
+            f"{completion['WorstCaseHistoryEvents']:,} events ({completion['HistoryEventsPerCycle']} per wait cycle; "
+            f"Step Functions' limit is {completion['HistoryLimit']:,}).")
 
 
 def sources_table(sources: list[dict[str, Any]]) -> Table:
@@ -183,24 +198,32 @@ def steps_table(steps: list[Step], now: dt.datetime, title: str | None = None) -
     table.add_column("Outcome", overflow="fold")
     origin = steps[0].started if steps else now
     for index, step in enumerate(steps, 1):
-        table.add_row(str(index), step.name, step.type, f"+{(step.started - origin).total_seconds():.1f}s",
+        table.add_row(str(index), step.name, "Callback" if step.callback else step.type,
+                      f"+{(step.started - origin).total_seconds():.1f}s",
                       f"{step.seconds(now):.1f}s", outcome(step))
     return table
 
 
 def outcome(step: Step) -> Text:
+    if step.callback and step.ended is None:
+        return Text("waiting for SageMaker's event", style="cyan")
     if step.ended is None:
         return Text("running", style="cyan")
+    if step.safety_net:
+        return Text("no event within the safety interval: a poll decides", style="yellow")
     if step.error:
         return Text(f"{step.error}: {step.cause or ''}".rstrip(": "), style="red")
     if step.failures:
         return Text(f"ok after {len(step.failures)} failed attempt(s): {', '.join(step.failures)}", style="yellow")
+    if step.callback:
+        return Text("resumed: the endpoint's change ended", style="green")
     return Text("ok", style="green")
 
 
 def step_line(step: Step, origin: dt.datetime) -> str:
     """One line per state entered, for logs that are not a terminal (a pipeline's)."""
-    return f"  +{(step.started - origin).total_seconds():6.1f}s  {step.name}"
+    note = "  (waiting for SageMaker's event)" if step.callback else ""
+    return f"  +{(step.started - origin).total_seconds():6.1f}s  {step.name}{note}"
 
 
 def summary(execution: dict[str, Any]) -> Group:

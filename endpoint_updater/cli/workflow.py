@@ -27,6 +27,7 @@ from endpoint_updater.names import (
 )
 
 TERMINAL = frozenset(ENDED_STATUSES)
+CALLBACK_PATTERN = ".waitForTaskToken"
 # DescribeStacks answers a stack that does not exist with a validation error (CloudFormation's query protocol
 # names it ValidationError; ValidationException is the JSON protocols' name). Given a stack name that is
 # well formed, as ours is, that error means nothing else.
@@ -128,6 +129,10 @@ class Step:
     cause: str | None = None
     attempts: int = 0
     failures: list[str] = field(default_factory=list)
+    callback: bool = False
+    """A callback wait (Completion events): it waits for SageMaker's event, not for a function."""
+    safety_net: bool = False
+    """A callback wait that no event ended within its timeout: the safety-net poll decides."""
 
     def seconds(self, now: dt.datetime) -> float:
         return ((self.ended or now) - self.started).total_seconds()
@@ -136,7 +141,8 @@ class Step:
         return {"name": self.name, "type": self.type, "startedAt": self.started.isoformat(),
                 "offsetSeconds": round((self.started - origin).total_seconds(), 3),
                 "durationSeconds": None if self.ended is None else round(self.seconds(self.ended), 3),
-                "attempts": self.attempts, "failures": self.failures, "error": self.error, "cause": self.cause}
+                "attempts": self.attempts, "failures": self.failures, "error": self.error, "cause": self.cause,
+                "callback": self.callback, "safetyNet": self.safety_net}
 
 
 def steps(events: list[dict[str, Any]]) -> list[Step]:
@@ -171,6 +177,12 @@ def steps(events: list[dict[str, Any]]) -> list[Step]:
                 close(named[-1], stamp, succeeded=True)
         elif kind in ("LambdaFunctionScheduled", "TaskScheduled") and open_steps:
             open_steps[-1].attempts += 1
+            # "TaskScheduledEventDetails": the resource of a callback task ends with its integration pattern.
+            if str(details.get("resource", "")).endswith(CALLBACK_PATTERN):
+                open_steps[-1].callback = True
+        elif kind == "TaskTimedOut" and open_steps and open_steps[-1].callback:
+            # Expected, not a failure: the state's Catch leads to the safety-net poll.
+            open_steps[-1].safety_net = True
         elif kind.startswith(("LambdaFunction", "Task")) and kind.endswith(("Failed", "TimedOut")) and open_steps:
             step = open_steps[-1]
             step.error = str(details.get("error") or kind)

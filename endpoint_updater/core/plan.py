@@ -15,6 +15,7 @@ from endpoint_updater.core import (
     deployment_config,
     endpoint_config,
     guardrails,
+    history,
     inference_components,
     model_package,
     scaling,
@@ -164,7 +165,23 @@ def build(request: Request, found: Survey, new_config_name: str) -> dict[str, An
         # The exact UpdateEndpoint request step 6 sends, and why each Retain flag has its value.
         "UpdateEndpoint": jsonable(update_endpoint),
         "UpdateEndpointReasons": reasons,
+        "Completion": completion(request),
     }
+
+
+def completion(request: Request) -> dict[str, Any]:
+    """How the workflow will learn that the update (and each capacity raise) ended, and the most history events
+    its execution can write with these timings (core/history.py)."""
+    interval_field = history.INTERVAL_FIELD[request.Completion]
+    interval = getattr(request, interval_field)
+    found: dict[str, Any] = {"Path": request.Completion, interval_field: interval}
+    if request.Completion == "polling":
+        found["InitialPollDelaySeconds"] = request.InitialPollDelaySeconds
+    found.update({"TimeoutSeconds": request.TimeoutSeconds,
+                  "HistoryEventsPerCycle": history.EVENTS_PER_CYCLE[request.Completion],
+                  "WorstCaseHistoryEvents": history.worst_case(request.TimeoutSeconds, interval, request.Completion),
+                  "HistoryLimit": history.HISTORY_LIMIT})
+    return found
 
 
 def _deployment_source(requested: dict[str, Any] | None, last: dict[str, Any] | None) -> dict[str, Any]:
@@ -185,7 +202,7 @@ def refused(request: Request, error: Exception) -> dict[str, Any]:
             "CapacityRaise": [], "ScalingToDeregisterAndRestore": None,
             "Refusal": {"Error": type(error).__name__, "Cause": str(error)},
             "NewConfigSources": [], "DeploymentConfigSource": None, "UpdateEndpoint": None,
-            "UpdateEndpointReasons": []}
+            "UpdateEndpointReasons": [], "Completion": completion(request)}
 
 
 def dry_run(request: Request, new_config_name: str) -> dict[str, Any]:

@@ -194,7 +194,8 @@ def test_a_timeout_shorter_than_the_initial_delay_is_noticed_within_one_interval
     _, before = autoscaled()
     emulation.configure_update(ENDPOINT, outcome="stuck")
     # When the workflow runs it
-    execution = update(runner, TimeoutSeconds=2, InitialPollDelaySeconds=12, PollIntervalSeconds=2)
+    execution = update(runner, Completion="polling", TimeoutSeconds=2, InitialPollDelaySeconds=12,
+                       PollIntervalSeconds=2)
     # Then it times out, and the poll that noticed came at the deadline, within one interval (2 s): the wait
     # before it ended at the deadline instead of 12 s after UpdateEndpoint
     assert execution.status == "FAILED"
@@ -211,7 +212,8 @@ def test_a_capacity_wait_does_not_run_past_the_deadline(runner: LocalRunner) -> 
     _, before = autoscaled()
     emulation.configure_capacity_change(ENDPOINT, seconds=3600)
     # When the workflow runs it
-    execution = update(runner, CapacityIncrease={"Add": 1}, TimeoutSeconds=30, PollIntervalSeconds=600)
+    execution = update(runner, CapacityIncrease={"Add": 1}, Completion="polling", TimeoutSeconds=30,
+                       PollIntervalSeconds=600)
     # Then the check after the first (shortened) wait times out, at the deadline and not ten minutes later
     assert execution.error == "EndpointUpdateTimedOut", execution.cause
     assert execution.states_entered.count("CheckCapacity") == 1

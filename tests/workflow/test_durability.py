@@ -119,7 +119,7 @@ def test_the_restore_run_twice_changes_nothing_the_second_time(runner: LocalRunn
     _, before = autoscaled()
     emulation.configure_update(ENDPOINT, seconds=2)
     arn = runner.start(REQUEST)
-    runner.wait_for_state(arn, "WaitBeforeFirstPoll")
+    runner.wait_for_state(arn, "WaitForUpdateEvent")
     runner.stop(arn)
     stopped = runner.wait(arn)
     assert stopped.status == "ABORTED" and stopped.recovery["Recovered"] is True
@@ -140,14 +140,14 @@ def test_a_late_restore_of_an_execution_already_recovered_leaves_the_next_update
     _, before = autoscaled()
     emulation.configure_update(ENDPOINT, seconds=1)
     stopped = runner.start(REQUEST, name="stopped")
-    runner.wait_for_state(stopped, "WaitBeforeFirstPoll")
+    runner.wait_for_state(stopped, "WaitForUpdateEvent")
     runner.stop(stopped)
     assert runner.wait(stopped).recovery["Recovered"] is True
     runner.sleep(1.2)  # the update SageMaker accepted has finished
     # And the next update, which holds the endpoint and has deregistered its scaling
     following = runner.start({**REQUEST, "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v9"}]},
                              name="following")
-    runner.wait_for_state(following, "WaitBeforeFirstPoll")
+    runner.wait_for_state(following, "WaitForUpdateEvent")
     during = scaling_state(ENDPOINT)
     assert during != before
     # When the stopped execution's restore step runs after all (a late attempt, or the execution redriven)
@@ -218,7 +218,7 @@ def test_a_lock_whose_holder_ended_without_recovery_is_refused_then_restored_by_
     _, before = autoscaled()
     emulation.configure_update(ENDPOINT, seconds=1)
     arn = runner.start(REQUEST)
-    runner.wait_for_state(arn, "WaitBeforeFirstPoll")
+    runner.wait_for_state(arn, "WaitForUpdateEvent")
     runner.stop(arn)
     assert runner.wait(arn, recover=False).status == "ABORTED"
     assert scaling_state(ENDPOINT) != before  # deregistered, and not yet restored

@@ -35,7 +35,9 @@ from endpoint_updater.offline.scenario import (
 )
 
 ENDPOINT = "churn-prod"
-REQUEST = {"EndpointName": ENDPOINT, "PollIntervalSeconds": 1, "CapacityIncrease": {"Add": 1},
+# The polling path: its wait states are the ones named below (the callback waits have cells of their own).
+REQUEST = {"EndpointName": ENDPOINT, "Completion": "polling", "PollIntervalSeconds": 1, "TimeoutSeconds": 600,
+           "CapacityIncrease": {"Add": 1},
            "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v8"}]}
 
 

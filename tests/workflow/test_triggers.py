@@ -124,7 +124,7 @@ def test_every_ended_update_gets_one_readable_message(runner: LocalRunner) -> No
     failed = runner.run({**request, "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v9"}]})
     emulation.configure_update(ENDPOINT, seconds=2)
     arn = runner.start({**request, "VariantChanges": [{"VariantName": "AllTraffic", "ModelName": "churn-v10"}]})
-    runner.wait_for_state(arn, "WaitBeforeFirstPoll")
+    runner.wait_for_state(arn, "WaitForUpdateEvent")
     runner.stop(arn)
     stopped = runner.wait(arn)
     # When the messages published to the topic are read

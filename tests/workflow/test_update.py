@@ -286,7 +286,7 @@ def test_a_deadline_hours_away_is_reached_after_the_polls_real_time_would_make(r
     _, before = autoscaled_endpoint()
     emulation.configure_update(ENDPOINT, outcome="stuck")
     # When the workflow runs it
-    execution = update(runner, **NEW_MODEL, TimeoutSeconds=7200, InitialPollDelaySeconds=1200,
+    execution = update(runner, **NEW_MODEL, Completion="polling", TimeoutSeconds=7200, InitialPollDelaySeconds=1200,
                        PollIntervalSeconds=1200)
     # Then the Deadline the functions compare and the Wait states agree on the time: the first poll at or
     # after the deadline, the sixth, ends the update, and the history spans the two hours
