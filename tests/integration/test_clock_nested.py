@@ -34,11 +34,12 @@ def child_definition(wait_seconds: int) -> dict[str, Any]:
         "Done": {"Type": "Pass", "Parameters": {"Item.$": "$.Item"}, "End": True}}}
 
 
-def fleet_definition(child: str, max_concurrency: int) -> dict[str, Any]:
+def fleet_definition(child: str, max_concurrency: int, mode: str = "INLINE") -> dict[str, Any]:
     """A Map over `$.Items` that starts one child per item and waits for it (output: the child's output)."""
+    config = {"Mode": mode} if mode == "INLINE" else {"Mode": mode, "ExecutionType": "STANDARD"}
     return {"StartAt": "Each", "States": {"Each": {
         "Type": "Map", "ItemsPath": "$.Items", "MaxConcurrency": max_concurrency,
-        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Update", "States": {"Update": {
+        "ItemProcessor": {"ProcessorConfig": config, "StartAt": "Update", "States": {"Update": {
             "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
             "Parameters": {"StateMachineArn": child, "Input": {"Item.$": "$"}},
             "OutputPath": "$.Output", "End": True}}},
@@ -66,10 +67,11 @@ def most_at_once(executions: list[dict[str, Any]]) -> int:
     return peak
 
 
-def test_a_map_of_five_children_two_at_a_time_takes_three_child_durations(runner: LocalRunner) -> None:
+@pytest.mark.parametrize("mode", ["INLINE", "DISTRIBUTED"])
+def test_a_map_of_five_children_two_at_a_time_takes_three_child_durations(runner: LocalRunner, mode: str) -> None:
     # Given a parent whose Map starts five children, at most two at a time, each waiting 600 s
     child = deploy(runner, child_definition(600))
-    parent = deploy(runner, fleet_definition(child, max_concurrency=2))
+    parent = deploy(runner, fleet_definition(child, max_concurrency=2, mode=mode))
     real_start = time.monotonic()
     arn = runner.sfn.start_execution(stateMachineArn=parent, input=json.dumps({"Items": list(range(5))}))[
         "executionArn"]
