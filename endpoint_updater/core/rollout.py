@@ -274,6 +274,10 @@ def child_name(rollout: str, endpoint: str, attempt: int = 1) -> str:
 # -- targets ---------------------------------------------------------------------------------------------------
 
 
+# How IAM refuses a call the role does not allow (SageMaker answers AccessDeniedException).
+ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
+
+
 def resolve_targets(request: RolloutRequest) -> list[str]:
     """The endpoints to update, in order: the explicit list, then the endpoints Targets matches (by name), each
     once. Targets is read now: ListEndpoints, then ListTags for the endpoints whose name matches."""
@@ -287,8 +291,17 @@ def resolve_targets(request: RolloutRequest) -> list[str]:
             if pattern is not None and not fnmatch.fnmatchcase(name, pattern):
                 continue
             if tags:
-                carried = {t["Key"]: t["Value"] for t in paginate(
-                    "sagemaker", "list_tags", "Tags", ResourceArn=summary["EndpointArn"])}
+                try:
+                    carried = {t["Key"]: t["Value"] for t in paginate(
+                        "sagemaker", "list_tags", "Tags", ResourceArn=summary["EndpointArn"])}
+                except ClientError as error:
+                    if error_code(error) not in ACCESS_DENIED:
+                        raise
+                    # The plan's role reads tags only of the endpoints this deployment may update
+                    # (endpointNamePattern): an endpoint outside it could not be updated either.
+                    logger.info("endpoint outside this deployment's endpointNamePattern left out",
+                                extra={"endpoint": name})
+                    continue
                 if any(carried.get(key) != value for key, value in tags.items()):
                     continue
             matched.append(name)

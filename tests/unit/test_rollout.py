@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from endpoint_updater.core import rollout
 from endpoint_updater.core.errors import InvalidInput
@@ -352,3 +353,21 @@ def test_every_ending_state_is_reached_and_every_task_retries_the_lambda_service
         spec.get("Default") for spec in states.values()} | {
         catch["Next"] for spec in states.values() for catch in spec.get("Catch", [])}
     assert set(states) - targets == {"Plan"}
+
+
+def test_targets_by_tags_leave_out_the_endpoints_whose_tags_the_deployment_may_not_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given three endpoints, one outside this deployment's endpointNamePattern (ListTags refused by IAM)
+    def paginate(service: str, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        if operation == "list_endpoints":
+            return [{"EndpointName": n, "EndpointArn": f"arn:endpoint/{n}"} for n in ("churn-a", "other", "churn-b")]
+        if params["ResourceArn"].endswith("other"):
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}, "ListTags")
+        return [{"Key": "team", "Value": "churn"}]
+
+    monkeypatch.setattr(rollout, "paginate", paginate)
+    request = rollout.parse_rollout({"Targets": {"Tags": {"team": "churn"}},
+                                     "Change": {"VariantChanges": [{"VariantName": "AllTraffic",
+                                                                    "ModelName": "churn-v8"}]}})
+    # When the targets are resolved / Then the refused one is left out instead of failing the whole rollout
+    assert rollout.resolve_targets(request) == ["churn-a", "churn-b"]
