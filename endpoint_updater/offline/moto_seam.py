@@ -25,9 +25,14 @@ import json
 import threading
 import time as _time
 import types
+import uuid
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import botocore
+import botocore.session
 
 MOTO_VERSION = "5.2.5"
 
@@ -36,6 +41,23 @@ _PARSER = "moto.stepfunctions.parser"
 _WAIT = f"{_PARSER}.asl.component.state.wait.wait_function.wait_function"
 _RETRIER = f"{_PARSER}.asl.component.common.retry.retrier_decl"
 _ENVIRONMENT = f"{_PARSER}.asl.eval.environment"
+# A step's TimeoutSeconds (`ExecutionState._evaluate_with_timeout` waits on a `threading.Event` for it), and
+# the waits of a Task for its task token.
+_EXECUTE_STATE = f"{_PARSER}.asl.component.state.exec.execute_state"
+_TIMEOUT = f"{_PARSER}.asl.component.common.timeouts.timeout"
+_CALLBACK_TASK = f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_callback"
+_CALLBACK = f"{_PARSER}.asl.eval.callback.callback"
+_API = f"{_PARSER}.api"
+# Where the interpreter starts threads: an execution's own, its program's, a step's (execute_state), a Parallel
+# branch's and a Map iteration's.
+_EXECUTION_WORKER = f"{_PARSER}.backend.execution_worker"
+_PROGRAM = f"{_PARSER}.asl.component.program.program"
+_BRANCH_WORKER = f"{_PARSER}.asl.component.state.exec.state_parallel.branch_worker"
+_MAP_ITERATION = f"{_PARSER}.asl.component.state.exec.state_map.iteration.inline_iteration_component"
+_SFN_TASK = f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_sfn"
+# Where the interpreter waits for those threads: a Parallel for its branches, a Map for its iterations.
+_BRANCHES = f"{_PARSER}.asl.component.state.exec.state_parallel.branches_decl"
+_MAP_JOBS = f"{_PARSER}.asl.component.state.exec.state_map.iteration.job"
 _PROGRAM_STATE = f"{_PARSER}.asl.eval.program_state"
 # The interpreter's modules that read the system clock with `datetime.datetime.now`: the execution's start
 # and stop dates, history event timestamps, the context object's EnteredTime, Wait's Timestamp, and the
@@ -73,6 +95,49 @@ REQUIRED: tuple[tuple[str, str], ...] = (
     (_PROGRAM_STATE, "ProgramStopped"),
     (_PROGRAM_STATE, "ProgramTimedOut"),
     (f"{_PARSER}.utils", "TMP_THREADS"),
+    (_EXECUTE_STATE, "threading"),
+    (_TIMEOUT, "TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS"),
+    (_CALLBACK_TASK, "StateTaskServiceCallback._eval_wait_for_task_token"),
+    (_CALLBACK_TASK, "StateTaskServiceCallback._eval_sync"),
+    (_SFN_TASK, "StateTaskServiceSfn._build_sync_resolver"),
+    (_SFN_TASK, "StateTaskServiceSfn._build_sync2_resolver"),
+    (_SFN_TASK, "StateTaskServiceSfn._normalise_parameters"),
+    (_SFN_TASK, "StateTaskServiceSfn._get_boto_service_action"),
+    (_SFN_TASK, "StateTaskServiceSfn._to_boto_request"),
+    (_SFN_TASK, "StateTaskServiceSfn._from_boto_response"),
+    (_EXECUTE_STATE, "Thread"),
+    (_EXECUTION_WORKER, "Thread"),
+    (_EXECUTION_WORKER, "ExecutionWorker._execution_logic"),
+    (_EXECUTION_WORKER, "ExecutionWorker._evaluation_details"),
+    (_PROGRAM, "threading"),
+    (_BRANCH_WORKER, "threading"),
+    (_MAP_ITERATION, "threading"),
+    (_BRANCHES, "threading"),
+    (_MAP_JOBS, "threading"),
+    (_CALLBACK, "CallbackEndpoint.get_outcome"),
+    (_CALLBACK, "CallbackEndpoint.notify"),
+    (_CALLBACK, "CallbackEndpoint.notify_heartbeat"),
+    (_CALLBACK, "CallbackEndpoint.report"),
+    (_CALLBACK, "CallbackEndpoint.consumer_error"),
+    (_CALLBACK, "CallbackEndpoint.callback_id"),
+    (_CALLBACK, "HeartbeatEndpoint._mutex"),
+    (_CALLBACK, "HeartbeatEndpoint._next_heartbeat_event"),
+    (_CALLBACK, "HeartbeatEndpoint._heartbeat_seconds"),
+    (_CALLBACK, "CallbackOutcomeSuccess"),
+    (_CALLBACK, "CallbackOutcomeFailure"),
+    (_CALLBACK, "CallbackOutcomeTimedOut"),
+    (_CALLBACK, "CallbackConsumerTimeout"),
+    (_CALLBACK, "HeartbeatTimedOut"),
+    (_CALLBACK, "CallbackPoolManager.get"),
+    (_ENVIRONMENT, "Environment.callback_pool_manager"),
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.start_execution"),
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.send_task_success"),
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.send_task_failure"),
+    (f"{_PARSER}.models", "StepFunctionsParserBackend.send_task_heartbeat"),
+    (_API, "TaskTimedOut"),
+    ("moto.stepfunctions.exceptions", "InvalidToken"),
+    ("moto.stepfunctions.responses", "StepFunctionResponse.send_task_failure"),
+    ("moto.core.responses", "EmptyResult"),
     ("moto.awslambda.models", "LambdaBackend.invoke"),
     ("moto.awslambda_simple.models", "LambdaSimpleBackend.invoke"),
     ("moto.core.botocore_stubber", "BotocoreStubber.__call__"),
@@ -144,24 +209,239 @@ def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
 
 # -- time in the interpreter --------------------------------------------------------------------------------
 
-Pause = Callable[[str, float, Callable[[], bool]], None]
+Pause = Callable[[str, float | None, Callable[[], bool]], None]
 """pause(execution ARN, seconds, still_running): return once `seconds` of emulated time have passed, or
-as soon as still_running() is False (the execution stopped or timed out)."""
+as soon as still_running() is False (the execution stopped or timed out); `seconds` None: no due moment."""
+
+
+Deadline = Callable[[float, Callable[[float], bool]], bool]
+"""deadline(seconds, done): wait until the step ends (True) or `seconds` of emulated time have passed (False),
+without making the execution idle; `done(t)` waits at most `t` real seconds for the step's end."""
 
 
 def execution_arn(env: Any) -> str:
     return str(env.states.context_object.context_object_data["Execution"]["Id"])
 
 
+# The task tokens a Task is waiting for, with the interpreter's environment of that wait: once it has ended
+# (the step timed out, the execution stopped), the token is closed even before the waiting thread has seen it.
+_token_waits: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# Answering a token and closing it happen under this lock, so that a token is answered at most once.
+_token_lock = threading.Lock()
+
+
+# The interpreter's threads, so that the clock knows which of an execution's threads are doing something. A
+# thread blocked until other threads of the interpreter end (a step's thread for its Task's thread, a Parallel
+# for its branches, a Map for its iterations, a program for its states) is not: the execution is idle when each
+# of its other threads is paused. A thread blocked anywhere else counts as working (time does not jump).
+_threads_lock = threading.Lock()
+_live: set[threading.Thread] = set()
+# A blocked thread, with what says it still waits (read with the lock held): once the thread it waits for has
+# ended or signalled, it is working again, even before it has woken up.
+_blocked: dict[threading.Thread, Callable[[], bool]] = {}
+_parents: weakref.WeakKeyDictionary[threading.Thread, threading.Thread] = weakref.WeakKeyDictionary()
+_roots: weakref.WeakKeyDictionary[threading.Thread, str] = weakref.WeakKeyDictionary()
+
+
 @contextlib.contextmanager
-def interpreter_time(pause: Pause, skew: Callable[[], float]) -> Iterator[None]:
+def _waiting_for_threads(still_waiting: Callable[[], bool]) -> Iterator[None]:
+    thread = threading.current_thread()
+    with _threads_lock:
+        _blocked[thread] = still_waiting
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _blocked.pop(thread, None)
+
+
+class _TrackedThread(threading.Thread):
+    """A thread of the interpreter, known to the clock from `start()` until its target returns."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        with _threads_lock:
+            _parents[self] = threading.current_thread()
+
+    def start(self) -> None:
+        with _threads_lock:
+            _live.add(self)
+        try:
+            super().start()
+        except BaseException:
+            with _threads_lock:
+                _live.discard(self)
+            raise
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            with _threads_lock:
+                _live.discard(self)
+
+    def join(self, timeout: float | None = None) -> None:
+        with _waiting_for_threads(lambda: self in _live):
+            super().join(timeout)
+
+
+class _ThreadsEnded(threading.Event):
+    """The event a Parallel waits on for its branches, and a Map for its iterations."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        with _waiting_for_threads(lambda: not self.is_set()):
+            return super().wait(timeout)
+
+
+def working_threads(execution_arn: str) -> list[threading.Thread]:
+    """The threads of the execution that are not blocked until other threads of the interpreter end."""
+    with _threads_lock:
+        working = []
+        for thread in _live:
+            still_waiting = _blocked.get(thread)
+            if still_waiting is not None and still_waiting():
+                continue
+            ancestor: threading.Thread | None = thread
+            while ancestor is not None and ancestor not in _roots:
+                ancestor = _parents.get(ancestor)
+            if ancestor is not None and _roots[ancestor] == execution_arn:
+                working.append(thread)
+    return working
+
+
+def _no_timeout(seconds: float) -> bool:
+    """A step with no TimeoutSeconds: the interpreter gives it 99999999 s, the States Language's default.
+    Taken as no due moment at all: the execution's own TimeoutSeconds, far sooner, is what ends it."""
+    default: int = _resolve(_TIMEOUT, "TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS")
+    return seconds >= default
+
+
+@contextlib.contextmanager
+def interpreter_time(pause: Pause, skew: Callable[[], float], deadline: Deadline) -> Iterator[None]:
     """While the block runs, moto's interpreter keeps time with an emulated clock.
 
     Wait states (Seconds, SecondsPath, Timestamp) and Retry intervals call `pause` instead of sleeping, and
     every date the interpreter records (the execution's start and stop dates, hence the context object's
     Execution.StartTime; history event timestamps; EnteredTime) is `skew()` seconds ahead of the system clock.
+
+    A Task waiting for its task token (`.waitForTaskToken`) is a `pause` too, that ends when the token is
+    answered (SendTaskSuccess, SendTaskFailure), at HeartbeatSeconds without a SendTaskHeartbeat, or when the
+    execution stops; a step's TimeoutSeconds (or TimeoutSecondsPath) is a `deadline` on the same clock.
+
+    A Task that starts an execution and waits for it (`states:startExecution.sync` and `.sync:2`) is a `pause`
+    with no due moment that ends as soon as the child execution ends (moto polls it every half second of real
+    time). If the parent stops waiting first (it was stopped, timed out, or the Task's TimeoutSeconds passed),
+    the child is stopped: Step Functions' policy for the pattern gives the parent's role `states:StopExecution`
+    on the child executions for that ("IAM policies for AWS Step Functions", Synchronous:
+    https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html), as it stops the job of any
+    `.sync` Task whose execution is stopped. The docs leave the moment unstated; a child that runs on after the
+    parent stopped would go on changing endpoints nobody watches, so this is the safer reading.
+
+    Every thread the interpreter starts is tracked (`working_threads`), so that an execution running several
+    states at once (Parallel branches, Map iterations) is idle only when each of them is paused.
     """
     checked()
+    execute_state = importlib.import_module(_EXECUTE_STATE)
+    callback_task = _resolve(_CALLBACK_TASK, "StateTaskServiceCallback")
+    timed_out = _resolve(_CALLBACK, "CallbackOutcomeTimedOut")
+    heartbeat_timed_out = _resolve(_CALLBACK, "HeartbeatTimedOut")
+    consumer_timed_out = _resolve(_CALLBACK, "CallbackConsumerTimeout")
+
+    class StepTimeout(threading.Event):
+        """The event `_evaluate_with_timeout` waits on for the step's end, for TimeoutSeconds."""
+
+        def wait(self, timeout: float | None = None) -> bool:
+            with _waiting_for_threads(lambda: not self.is_set()):
+                if timeout is None or _no_timeout(timeout):
+                    return super().wait()
+                return deadline(float(timeout), super().wait)
+
+    def wait_for_task_token(self: Any, env: Any, timeout_seconds: float, callback_endpoint: Any,
+                            heartbeat_endpoint: Any) -> Any:
+        # moto waits on threading events in real time (CallbackEndpoint.wait, HeartbeatEndpoint.clear_and_wait);
+        # this is the same wait on the emulated clock. The step's own TimeoutSeconds is also the deadline the
+        # main interpreter thread waits for, which ends this wait (the frame stops running) a moment later.
+        owner = execution_arn(env)
+        with _token_lock:
+            _token_waits[callback_endpoint] = env
+
+        def open_() -> bool:
+            return bool(env.is_running()) and callback_endpoint.get_outcome() is None
+
+        outcome: Any = None
+        if heartbeat_endpoint is None:
+            pause(owner, None if _no_timeout(timeout_seconds) else float(timeout_seconds), open_)
+        else:
+            beat: threading.Event = heartbeat_endpoint._next_heartbeat_event
+            while open_():
+                pause(owner, float(heartbeat_endpoint._heartbeat_seconds), lambda: open_() and not beat.is_set())
+                with heartbeat_endpoint._mutex:
+                    received = beat.is_set()
+                    beat.clear()
+                if not received and open_():
+                    outcome = heartbeat_timed_out()
+                    break
+        with _token_lock:
+            answer = callback_endpoint.get_outcome()
+            if answer is None:
+                # The task is closed: a token sent now is refused (SendTaskSuccess: TaskTimedOut).
+                callback_endpoint.report(consumer_timed_out())
+        if answer is not None:
+            return answer
+        return outcome or timed_out(callback_id=callback_endpoint.callback_id)
+
+    eval_sync_polling = callback_task.__dict__["_eval_sync"]
+
+    def eval_sync(self: Any, env: Any, sync_resolver: Any, timeout_seconds: float, callback_endpoint: Any,
+                  heartbeat_endpoint: Any) -> Any:
+        child_arn = getattr(sync_resolver, "child_execution_arn", None)
+        if child_arn is None:
+            return eval_sync_polling(self, env, sync_resolver, timeout_seconds, callback_endpoint,
+                                     heartbeat_endpoint)
+        child = find_execution(child_arn)
+
+        def child_running() -> bool:
+            status = child.exec_status
+            return status is None or getattr(status, "value", status) == "RUNNING"
+
+        def answered() -> bool:
+            # A .sync Task may also be ended with its own task token (SendTaskSuccess: "optionally Task states
+            # using the job run pattern").
+            return callback_endpoint is not None and callback_endpoint.get_outcome() is not None
+
+        result: Any = None
+        try:
+            while env.is_running() and not answered():
+                # DescribeExecution, output as the pattern returns it (moto's resolver).
+                result = sync_resolver()
+                if result:
+                    break
+                pause(execution_arn(env), None, lambda: env.is_running() and child_running() and not answered())
+        finally:
+            if callback_endpoint is not None:
+                with _token_lock:
+                    if callback_endpoint.get_outcome() is None:
+                        callback_endpoint.report(consumer_timed_out())
+            if not env.is_running() and child_running():
+                _stop_child(child)
+        return callback_endpoint.get_outcome() if answered() else result
+
+    def child_resolver(build: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
+            # The StartExecution response is on the stack; the resolver takes it from there.
+            child_arn = str(env.stack[-1]["ExecutionArn"])
+            return _ChildResolver(build(self, env, *args, **kwargs), child_arn)
+
+        return wrapped
+
+    sfn_task = _resolve(_SFN_TASK, "StateTaskServiceSfn")
+    execution_worker = _resolve(_EXECUTION_WORKER, "ExecutionWorker")
+    execution_logic = execution_worker.__dict__["_execution_logic"]
+
+    def execution_logic_tracked(self: Any) -> None:
+        with _threads_lock:
+            _roots[threading.current_thread()] = str(self._evaluation_details.execution_details.arn)
+        execution_logic(self)
     wait_function = _resolve(_WAIT, "WaitFunction")
     retrier = _resolve(_RETRIER, "RetrierDecl")
     retrier_module = importlib.import_module(_RETRIER)
@@ -192,6 +472,20 @@ def interpreter_time(pause: Pause, skew: Callable[[], float]) -> Iterator[None]:
     moto_utcnow = sfn_models.utcnow
 
     with contextlib.ExitStack() as stack:
+        stack.enter_context(patched(execute_state, "threading", _module_copy(threading, Event=StepTimeout)))
+        stack.enter_context(patched(execute_state, "Thread", _TrackedThread))
+        stack.enter_context(patched(importlib.import_module(_EXECUTION_WORKER), "Thread", _TrackedThread))
+        for name in (_PROGRAM, _BRANCH_WORKER, _MAP_ITERATION):
+            stack.enter_context(patched(importlib.import_module(name), "threading",
+                                        _module_copy(threading, Thread=_TrackedThread)))
+        for name in (_BRANCHES, _MAP_JOBS):
+            stack.enter_context(patched(importlib.import_module(name), "threading",
+                                        _module_copy(threading, Event=_ThreadsEnded)))
+        stack.enter_context(patched(execution_worker, "_execution_logic", execution_logic_tracked))
+        stack.enter_context(patched(callback_task, "_eval_wait_for_task_token", wait_for_task_token))
+        stack.enter_context(patched(callback_task, "_eval_sync", eval_sync))
+        for name in ("_build_sync_resolver", "_build_sync2_resolver"):
+            stack.enter_context(patched(sfn_task, name, child_resolver(sfn_task.__dict__[name])))
         stack.enter_context(patched(wait_function, "_wait_interval", wait_interval))
         stack.enter_context(patched(retrier, "_eval_body", eval_retrier_body))
         stack.enter_context(patched(retrier_module, "time", _module_copy(_time, sleep=retry_sleep)))
@@ -201,6 +495,103 @@ def interpreter_time(pause: Pause, skew: Callable[[], float]) -> Iterator[None]:
         stack.enter_context(patched(sfn_models, "utcnow",
                                     lambda: moto_utcnow() + _datetime.timedelta(seconds=skew())))
         yield
+
+
+@contextlib.contextmanager
+def step_functions_tasks() -> Iterator[None]:
+    """Task states that call Step Functions itself (`arn:aws:states:::states:startExecution` and its `.sync`,
+    `.sync:2` forms) send and answer what Step Functions does.
+
+    Their parameters are written in PascalCase (`StateMachineArn`, `Input`, `Name`) and their results come back
+    in PascalCase (`ExecutionArn`, `StartDate`; with `.sync:2`, DescribeExecution's fields with `Input` and
+    `Output` as JSON): "Start a new AWS Step Functions state machine from a running execution"
+    (https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html) and "Start workflow
+    executions from a task state" (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-nested-workflows.html);
+    the SDK's names are camelCase (botocore model stepfunctions 2016-11-23, StartExecutionInput,
+    DescribeExecutionOutput). moto 5.2.5 maps neither way (its `StateTaskService._normalise_parameters` and
+    `_normalise_response` do nothing), so botocore refuses `StateMachineArn` and no such Task can run; this
+    maps both ways with moto's own helpers and botocore's model of the operation.
+
+    StartExecution without a name names the execution with a UUID ("If you don't provide a name for the
+    execution, Step Functions automatically generates a universally unique identifier (UUID) as the execution
+    name": StartExecution, request parameter `name`,
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html); moto names it
+    "None", so a second one fails with ExecutionAlreadyExists.
+    """
+    sfn_task = _resolve(_SFN_TASK, "StateTaskServiceSfn")
+    sfn_normalise_parameters = sfn_task.__dict__["_normalise_parameters"]
+    backend = _resolve(f"{_PARSER}.models", "StepFunctionsParserBackend")
+    start_execution = backend.__dict__["start_execution"]
+
+    def start_named_execution(self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None,
+                              trace_header: Any = None) -> Any:
+        return start_execution(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+
+    def normalise_parameters(self: Any, parameters: dict[str, Any], boto_service_name: str | None = None,
+                             service_action_name: str | None = None) -> None:
+        # moto's own step first: the Input becomes a JSON string.
+        sfn_normalise_parameters(self, parameters, boto_service_name, service_action_name)
+        self._to_boto_request(parameters, _sfn_operation(self._get_boto_service_action(service_action_name))
+                              .input_shape)
+
+    def normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
+                           service_action_name: str | None = None) -> None:
+        self._from_boto_response(response, _sfn_operation(self._get_boto_service_action(service_action_name))
+                                 .output_shape)
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(patched(backend, "start_execution", start_named_execution))
+        stack.enter_context(patched(sfn_task, "_normalise_parameters", normalise_parameters))
+        stack.enter_context(added(sfn_task, "_normalise_response", normalise_response))
+        yield
+
+
+@functools.cache
+def _sfn_operations() -> dict[str, Any]:
+    model = botocore.session.get_session().get_service_model("stepfunctions")
+    return {botocore.xform_name(name): model.operation_model(name) for name in model.operation_names}
+
+
+def _sfn_operation(snake_name: str) -> Any:
+    return _sfn_operations()[snake_name]
+
+
+@contextlib.contextmanager
+def added(owner: Any, name: str, value: Any) -> Iterator[None]:
+    """`owner.name = value` until the block ends, where `owner` only inherits `name`."""
+    if name in owner.__dict__:
+        raise MotoChanged(f"{owner.__name__}.{name} is defined by the installed moto; "
+                          "port endpoint_updater/offline/moto_seam.py")
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        delattr(owner, name)
+
+
+class _ChildResolver:
+    """moto's resolver of a Task waiting for an execution it started, with that execution's ARN."""
+
+    def __init__(self, resolve: Callable[[], Any], child_execution_arn: str) -> None:
+        self._resolve = resolve
+        self.child_execution_arn = child_execution_arn
+
+    def __call__(self) -> Any:
+        return self._resolve()
+
+
+def _stop_child(child: Any, timeout: float = 30.0) -> None:
+    """Stop an execution started by a Task that no longer waits for it (as StopExecution does)."""
+    deadline = _time.monotonic() + timeout
+    # Its environment exists a moment after it started; a stop set before then would be lost.
+    while environment(child) is None and _time.monotonic() < deadline:
+        _time.sleep(0.005)
+    env = environment(child)
+    if env is not None:
+        with env._state_mutex:
+            if env.is_running():
+                # The stop date as moto's StopExecution dates it (on the emulated clock while the runner runs).
+                child.stop(stop_date=importlib.import_module(_SFN_MODELS).utcnow(), error=None, cause=None)
 
 
 def _module_copy(module: types.ModuleType, **replaced: Any) -> types.ModuleType:
@@ -231,6 +622,10 @@ class RunningExecution:
     timeout_seconds: float | None
     """The definition's TimeoutSeconds."""
     _execution: Any
+
+    def working_threads(self) -> list[threading.Thread]:
+        """Its threads that are not waiting for other threads of it: it is idle when each of them is paused."""
+        return working_threads(self.arn)
 
     def time_out(self) -> None:
         """What the interpreter does once TimeoutSeconds have passed: the execution ends TIMED_OUT."""
@@ -313,6 +708,71 @@ def final_stop_and_timeout() -> Iterator[None]:
             set_error(env, error)
 
     with patched(env_class, "set_error", guarded):
+        yield
+
+
+@contextlib.contextmanager
+def task_tokens() -> Iterator[None]:
+    """A task token is answered once, while its Task waits for it, as Step Functions does.
+
+    SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat refuse a token whose task has been closed (answered
+    already, timed out, or its execution ended) with TaskTimedOut: "The task token has either expired or the
+    task associated with the token has already been closed" (SendTaskSuccess, Errors:
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html; botocore model
+    stepfunctions 2016-11-23, shape TaskTimedOut), and a token no task has issued with InvalidToken ("The
+    provided token is not valid"). moto 5.2.5 accepts every answer to a token it knows, any number of times,
+    also after its task timed out (the answer is then lost), looks at running executions only, and answers
+    its own errors here without their code (its error classes are named by `exception_type`).
+    SendTaskHeartbeat for an open task with no HeartbeatSeconds is accepted and changes nothing. SendTaskFailure
+    keeps its `cause`, which moto's request handler drops (SendTaskFailure request parameters: error, cause,
+    taskToken).
+    """
+    backend = _resolve(f"{_PARSER}.models", "StepFunctionsParserBackend")
+    response = _resolve("moto.stepfunctions.responses", "StepFunctionResponse")
+    success = _resolve(_CALLBACK, "CallbackOutcomeSuccess")
+    failure = _resolve(_CALLBACK, "CallbackOutcomeFailure")
+    task_timed_out = _resolve(_API, "TaskTimedOut")
+    invalid_token = _resolve("moto.stepfunctions.exceptions", "InvalidToken")
+
+    def answer(self: Any, token: str, outcome: Any) -> None:
+        for execution in self._get_executions():
+            worker = execution.exec_worker
+            env = None if worker is None else worker.env
+            endpoint = None if env is None else env.callback_pool_manager.get(token)
+            if env is None or endpoint is None:
+                continue
+            with _token_lock:
+                waiting = _token_waits.get(endpoint)
+                if (endpoint.get_outcome() is not None or endpoint.consumer_error is not None
+                        or not env.is_running() or (waiting is not None and not waiting.is_running())):
+                    raise task_timed_out("Task Timed Out: the task token has expired or its task is closed",
+                                         "TaskTimedOut")
+                if outcome is None:
+                    endpoint.notify_heartbeat()
+                else:
+                    endpoint.notify(outcome)
+            return
+        raise invalid_token("no task has issued this token")
+
+    def send_task_success(self: Any, task_token: str, outcome: str) -> None:
+        answer(self, task_token, success(callback_id=task_token, output=outcome))
+
+    def send_task_failure(self: Any, task_token: str, error: Any = None, cause: Any = None) -> None:
+        answer(self, task_token, failure(callback_id=task_token, error=error, cause=cause))
+
+    def send_task_heartbeat(self: Any, task_token: str) -> None:
+        answer(self, task_token, None)
+
+    def send_task_failure_request(handler: Any) -> Any:
+        handler.stepfunction_backend.send_task_failure(
+            handler._get_param("taskToken"), error=handler._get_param("error"), cause=handler._get_param("cause"))
+        return _resolve("moto.core.responses", "EmptyResult")()
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(patched(backend, "send_task_success", send_task_success))
+        stack.enter_context(patched(backend, "send_task_failure", send_task_failure))
+        stack.enter_context(patched(backend, "send_task_heartbeat", send_task_heartbeat))
+        stack.enter_context(patched(response, "send_task_failure", send_task_failure_request))
         yield
 
 

@@ -44,7 +44,7 @@ from endpoint_updater.core import clock as functions_clock
 from endpoint_updater.core.guardrails import Guardrails
 from endpoint_updater.core.observability import metrics
 from endpoint_updater.offline import emulation, moto_seam
-from endpoint_updater.offline.virtual_clock import VirtualClock
+from endpoint_updater.offline.virtual_clock import Timer, VirtualClock
 from statemachine import (
     EVENT_FUNCTIONS,
     ROLLOUT_FUNCTIONS,
@@ -204,7 +204,11 @@ class LocalRunner:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            self._stop_running_executions()
+            try:
+                # Pending timers are dropped first: an action would act on executions being stopped.
+                self.clock.close()
+            finally:
+                self._stop_running_executions()
         finally:
             # With POWERTOOLS_METRICS_DISABLED (the command line's --local, the demo), Powertools' flush
             # neither prints nor clears what the functions added, so the shared buffer would carry this
@@ -228,12 +232,15 @@ class LocalRunner:
         emulation.reset()
         self._stack.callback(emulation.reset)
         importlib.import_module("endpoint_updater.core.aws").reset_clients()
-        self._stack.enter_context(moto_seam.interpreter_time(self.clock.pause, lambda: self.clock.skipped))
+        self._stack.enter_context(moto_seam.interpreter_time(self.clock.pause, lambda: self.clock.skipped,
+                                                                self.clock.deadline))
         self._stack.enter_context(emulation.time_source(self.clock.monotonic, self.clock.utcnow))
         self._stack.enter_context(functions_clock.reading(self.clock.utcnow))
         self._stack.enter_context(moto_seam.lambda_invocations(self._invoke))
         self._stack.enter_context(moto_seam.aws_calls_observed(self._record_call))
         self._stack.enter_context(moto_seam.final_stop_and_timeout())
+        self._stack.enter_context(moto_seam.task_tokens())
+        self._stack.enter_context(moto_seam.step_functions_tasks())
         self._deploy()
 
     def _deploy(self) -> None:
@@ -441,6 +448,12 @@ class LocalRunner:
         """Let `seconds` of emulated time pass, as `time.sleep` would in real time."""
         self.clock.sleep(seconds)
 
+    def call_later(self, seconds: float, action: Callable[[], None]) -> Timer:
+        """Run `action()` on a worker thread once `seconds` of emulated time from now have passed (at that
+        real moment with `real_time`); returns a handle whose `cancel()` drops it. Timers still pending when
+        the runner exits are dropped."""
+        return self.clock.call_at(seconds, action)
+
     def run(self, workflow_input: dict[str, Any], name: str | None = None, timeout: float = 120.0) -> Execution:
         return self.wait(self.start(workflow_input, name), timeout)
 
@@ -515,12 +528,14 @@ class LocalRunner:
         """
         if not self.state_machine_arn:
             return
-        # Rollouts first: a rollout left running would start more updates.
-        for state_machine in (self.rollout_state_machine_arn, self.state_machine_arn):
-            if not state_machine:
-                continue
+        # Every state machine of the account (tests deploy definitions of their own beside the workflow), rollouts
+        # first: a rollout left running would start more updates.
+        machines = [m["stateMachineArn"] for page in self.sfn.get_paginator("list_state_machines").paginate()
+                    for m in page["stateMachines"]]
+        machines.sort(key=lambda machine: machine != self.rollout_state_machine_arn)
+        for machine in machines:
             pages = self.sfn.get_paginator("list_executions").paginate(
-                stateMachineArn=state_machine, statusFilter="RUNNING")
+                stateMachineArn=machine, statusFilter="RUNNING")
             for execution in (e for page in pages for e in page["executions"]):
                 self.stop(execution["executionArn"])
         for thread in moto_seam.interpreter_threads()[self._first_thread:]:
