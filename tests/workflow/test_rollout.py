@@ -125,7 +125,7 @@ def test_a_stop_mid_wave_leaves_every_touched_endpoint_restored_and_unlocked(run
     execution = runner.wait(arn)
     # Then the updates it started are stopped with it, and each is recovered as a stopped update is
     assert execution.status == "ABORTED"
-    assert [child.arn for child in execution.children] == children
+    assert sorted(child.arn for child in execution.children) == sorted(children)
     for stopped in execution.children:
         assert stopped.status == "ABORTED"
         assert stopped.recovery["Recovered"] is True, stopped.recovery
