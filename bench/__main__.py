@@ -313,8 +313,8 @@ def render(results: dict[str, Any], default: polling.Policy) -> str:
                                                             f"{fleet['describe_calls_per_emulated_second']}"],
             ["throttled answers, task retries", f"{fleet['throttled_answers']}, {fleet['task_retries']}"],
             ["cost per endpoint: in the rollout, one update alone",
-             f"${fleet['cost_per_endpoint']:.6f}, ${fleet['single_update_cost']:.6f} "
-             f"(+{fleet['cost_per_endpoint'] / fleet['single_update_cost'] - 1:.0%})"],
+             f"${fleet['cost_per_endpoint']:.6f}, ${fleet['single_update_cost']:.6f} (the rollout adds "
+             f"${fleet['cost_per_endpoint'] - fleet['single_update_cost']:.6f} per endpoint)"],
         ]))
     out += ["", "Goals"]
     out.append(_table(["goal", "met", "measured", "margin"], [

@@ -628,11 +628,11 @@ class LocalRunner:
         """
         if not self.state_machine_arn:
             return
-        # Rollouts first (a rollout left running would start more updates), then every other state machine of the
-        # account: tests deploy definitions of their own beside the workflow.
+        # Every state machine of the account (tests deploy definitions of their own beside the workflow), rollouts
+        # first: a rollout left running would start more updates.
         machines = [m["stateMachineArn"] for page in self.sfn.get_paginator("list_state_machines").paginate()
                     for m in page["stateMachines"]]
-        machines.sort(key=lambda arn: arn != self.rollout_state_machine_arn)
+        machines.sort(key=lambda machine: machine != self.rollout_state_machine_arn)
         for machine in machines:
             pages = self.sfn.get_paginator("list_executions").paginate(
                 stateMachineArn=machine, statusFilter="RUNNING")

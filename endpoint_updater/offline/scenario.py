@@ -239,9 +239,15 @@ def scaling_state(endpoint: str, *, region: str = "us-east-1") -> dict[str, Any]
     scaling = boto3.client("application-autoscaling", region_name=region)
     cloudwatch = boto3.client("cloudwatch", region_name=region)
     prefix = f"endpoint/{endpoint}/variant/"
+    # Read by the endpoint's own resource ids, as AWS answers for any number of targets in the account: moto's
+    # DescribeScalableTargets pagination repeats its token past 100 targets (a fleet's).
+    described = boto3.client("sagemaker", region_name=region).describe_endpoint(EndpointName=endpoint)
+    ids = sorted({prefix + v["VariantName"] for key in ("ProductionVariants", "ShadowProductionVariants")
+                  for v in described.get(key) or []})
 
     targets = []
-    for page in scaling.get_paginator("describe_scalable_targets").paginate(ServiceNamespace=NAMESPACE):
+    pages = scaling.get_paginator("describe_scalable_targets").paginate(ServiceNamespace=NAMESPACE, ResourceIds=ids)
+    for page in pages if ids else []:
         for t in page["ScalableTargets"]:
             if t["ResourceId"].startswith(prefix):
                 targets.append({**{k: t.get(k) for k in (
@@ -249,16 +255,21 @@ def scaling_state(endpoint: str, *, region: str = "us-east-1") -> dict[str, Any]
                     "Tags": scaling.list_tags_for_resource(ResourceARN=t["ScalableTargetARN"])["Tags"]})
 
     policies = []
-    for page in scaling.get_paginator("describe_scaling_policies").paginate(ServiceNamespace=NAMESPACE):
-        for p in page["ScalingPolicies"]:
-            if p["ResourceId"].startswith(prefix):
-                policies.append({k: v for k, v in p.items() if k not in ("PolicyARN", "Alarms", "CreationTime")})
+    for resource in ids:
+        for page in scaling.get_paginator("describe_scaling_policies").paginate(
+                ServiceNamespace=NAMESPACE, ResourceId=resource):
+            for p in page["ScalingPolicies"]:
+                if p["ResourceId"] == resource:
+                    policies.append({k: v for k, v in p.items() if k not in ("PolicyARN", "Alarms", "CreationTime")})
 
     actions = []
-    for page in scaling.get_paginator("describe_scheduled_actions").paginate(ServiceNamespace=NAMESPACE):
-        for a in page["ScheduledActions"]:
-            if a["ResourceId"].startswith(prefix):
-                actions.append({k: _iso(v) for k, v in a.items() if k not in ("ScheduledActionARN", "CreationTime")})
+    for resource in ids:
+        for page in scaling.get_paginator("describe_scheduled_actions").paginate(
+                ServiceNamespace=NAMESPACE, ResourceId=resource):
+            for a in page["ScheduledActions"]:
+                if a["ResourceId"] == resource:
+                    actions.append({k: _iso(v) for k, v in a.items()
+                                    if k not in ("ScheduledActionARN", "CreationTime")})
 
     def normalise(action: str) -> tuple[str, bool]:
         match = _POLICY_ARN.match(action)

@@ -13,6 +13,7 @@ from endpoint_updater.core.errors import InvalidInput, RolloutTargetsNotFound
 from endpoint_updater.offline.runner import LocalRunner
 from endpoint_updater.offline.scenario import (
     VariantSpec,
+    attach_scaling,
     create_endpoint,
     create_fleet,
     create_inference_component_endpoint,
@@ -111,3 +112,14 @@ def test_waves_that_could_outlast_the_rollout_are_refused_naming_the_fields(runn
     with pytest.raises(InvalidInput, match=r"Waves, Change.TimeoutSeconds: 6 waves of up to 86400 s"):
         plan(runner, {"Targets": {"NamePattern": "churn-*"}, "Waves": {"BatchSize": 1, "BakeSeconds": 86400},
                       "Change": {**NEW_MODEL, "TimeoutSeconds": 86400}})
+
+
+def test_the_scaling_of_an_endpoint_reads_right_among_more_than_a_hundred_targets(runner: LocalRunner) -> None:
+    # Given more scalable targets than two pages of DescribeScalableTargets hold (a fleet)
+    for index in range(101):
+        create_endpoint(f"churn-{index:03d}")
+        attach_scaling(f"churn-{index:03d}", "AllTraffic")
+    # Then each endpoint's scaling is read, its own target only
+    state = scaling_state("churn-100")
+    assert [t["ResourceId"] for t in state["targets"]] == ["endpoint/churn-100/variant/AllTraffic"]
+    assert [p["PolicyName"] for p in state["policies"]] == ["AllTraffic-burst-step", "AllTraffic-invocations-target"]
