@@ -331,6 +331,8 @@ def test_the_deadline_holds_within_seconds_not_a_safety_interval(runner: LocalRu
               and e["stateEnteredEventDetails"]["name"] == "CheckUpdate"]
     noticed = (checks[-1] - execution.events[0]["timestamp"]).total_seconds()
     print(f"deadline 1000 s: noticed at {noticed:.1f} s")
-    assert 1000 <= noticed <= 1000 + SLACK
+    # (the Deadline counts from the execution's StartTime, which the first history event can trail by a few
+    # milliseconds on a loaded machine)
+    assert 1000 - 1 <= noticed <= 1000 + SLACK
     assert execution.states_entered.count("WaitForUpdateEvent") == 4  # 300 + 300 + 300 + about 100 s
     assert scaling_state(ENDPOINT) == before
