@@ -356,25 +356,33 @@ _COMPLETE_WAIT = (
     Grant(actions=("states:SendTaskSuccess", "states:SendTaskFailure"), resources=(STATE_MACHINE,)),
 )
 
+# What the first step reads of an endpoint and its scaling, and a rollout's preflight with it (it runs the same
+# validation without locking anything).
+_READ_ENDPOINT_AND_SCALING: tuple[Grant, ...] = (
+    Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
+    # ListTags: the plan shows the new config's tags, copied from the current config.
+    Grant(actions=("sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"), resources=(ENDPOINT_CONFIG,)),
+    _DESCRIBE_SCALING,
+    _READ_TARGET_TAGS,
+    # Refusing an endpoint that hosts inference components.
+    Grant(actions=("sagemaker:ListInferenceComponents",), resources=(ANY_RESOURCE,)),
+    # The alarms behind step-scaling policies are part of the snapshot.
+    Grant(actions=("cloudwatch:DescribeAlarms",), resources=(ALARM,)),
+)
+# Whether an update execution runs, or how it ended.
+_DESCRIBE_UPDATES = Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,))
+
 PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
     {
         "validate_and_snapshot": (
-            Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
-            # ListTags: the plan shows the new config's tags, copied from the current config.
-            Grant(actions=("sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"), resources=(ENDPOINT_CONFIG,)),
-            _DESCRIBE_SCALING,
-            _READ_TARGET_TAGS,
-            # Refusing an endpoint that hosts inference components.
-            Grant(actions=("sagemaker:ListInferenceComponents",), resources=(ANY_RESOURCE,)),
-            # The alarms behind step-scaling policies are part of the snapshot.
-            Grant(actions=("cloudwatch:DescribeAlarms",), resources=(ALARM,)),
+            *_READ_ENDPOINT_AND_SCALING,
             # An approved model package to deploy: is it approved?
             Grant(actions=("sagemaker:DescribeModelPackage",), resources=(MODEL_PACKAGE,)),
             # Each model a variant change names exists, before anything changes.
             Grant(actions=("sagemaker:DescribeModel",), resources=(MODEL,)),
             # The lock and the snapshot, in one transaction; whether a lock's holder still runs.
             Grant(actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), resources=(UPDATES_TABLE,)),
-            Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
+            _DESCRIBE_UPDATES,
         ),
         "deregister_scaling": (
             Grant(
@@ -443,7 +451,7 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
         "start_update": (
             Grant(actions=("states:StartExecution",), resources=(STATE_MACHINE,)),
             # A name found taken: is it the same request (a duplicate) or another input (a squatted name)?
-            Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
+            _DESCRIBE_UPDATES,
         ),
         "notify_update": (
             _READ_RECORDS,
@@ -467,23 +475,18 @@ PERMISSIONS: Mapping[str, tuple[Grant, ...]] = MappingProxyType(
         ),
         # One endpoint's preflight reads what an update's first step reads, without locking anything.
         "rollout_preflight": (
-            Grant(actions=("sagemaker:DescribeEndpoint",), resources=(ENDPOINT,)),
-            Grant(actions=("sagemaker:DescribeEndpointConfig", "sagemaker:ListTags"), resources=(ENDPOINT_CONFIG,)),
-            _DESCRIBE_SCALING,
-            _READ_TARGET_TAGS,
-            Grant(actions=("sagemaker:ListInferenceComponents",), resources=(ANY_RESOURCE,)),
-            Grant(actions=("cloudwatch:DescribeAlarms",), resources=(ALARM,)),
+            *_READ_ENDPOINT_AND_SCALING,
             Grant(actions=("sagemaker:DescribeModel",), resources=(MODEL,)),
             # Whether another update holds the endpoint's lock.
             _READ_RECORDS,
             # An update this rollout started before (a re-run): running, or how it ended.
-            Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),
+            _DESCRIBE_UPDATES,
         ),
         # The waves and the failure budget, from the preflights' records: no AWS call, so nothing but its logs.
         "rollout_waves": (),
-        "rollout_gate": (Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),),
+        "rollout_gate": (_DESCRIBE_UPDATES,),
         # After each wave: a failed update's status, error and cause.
-        "rollout_tally": (Grant(actions=("states:DescribeExecution",), resources=(EXECUTIONS,)),),
+        "rollout_tally": (_DESCRIBE_UPDATES,),
     }
 )
 
