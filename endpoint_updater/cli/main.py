@@ -50,6 +50,9 @@ class Env:
     def state_machine(self, given: str | None) -> str:
         return self.local_arn or workflow.find_state_machine(self.cloudformation, given)
 
+    def rollout_state_machine(self, given: str | None) -> str:
+        return self.local_rollout_arn or rollout.find_state_machine(self.cloudformation, given)
+
     def execution_arn(self, execution: str, state_machine_arn: str | None) -> str:
         """An ARN as it is; a bare name within the state machine, which is looked up only then."""
         if execution.startswith("arn:"):
@@ -162,6 +165,24 @@ def build_request(options: dict[str, Any], local: bool, dry_run: bool = False) -
     return inputs.validated(given)
 
 
+def poll_seconds(local: bool) -> float:
+    """How often a command following an execution looks at it."""
+    return LOCAL_POLL_SECONDS if local else AWS_POLL_SECONDS
+
+
+def announce_started(started: dict[str, Any], console: Console, as_json: bool, emulator_ends: bool, kind: str) -> None:
+    """A start without --wait: the StartExecution answer as JSON, or its name and ARN. `emulator_ends`: the
+    command's own local emulator ends with it, so the `kind` ("execution", "rollout") it started will not finish."""
+    if as_json:
+        print_json(started)
+    else:
+        label = "" if kind == "execution" else f"{kind} "
+        console.print(f"Started {label}{started['name']}\n{started['executionArn']}")
+    if emulator_ends:
+        click.echo("endpoint-updater: note: the local emulator ends with this command; "
+                   f"add --wait to follow the {kind} to its end", err=True)
+
+
 def print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, default=str))
 
@@ -195,18 +216,11 @@ def start(dry_run: bool, name: str | None, state_machine_arn: str | None, wait: 
     with environment(local, region, profile) as env:
         started = workflow.start(env.sfn, env.state_machine(state_machine_arn), name, inputs.canonical_json(request))
         if not wait:
-            if as_json:
-                print_json(started)
-            else:
-                console.print(f"Started {started['name']}\n{started['executionArn']}")
-            if local and env.owned:
-                click.echo("endpoint-updater: note: the local emulator ends with this command; "
-                           "add --wait to follow the execution to its end", err=True)
+            announce_started(started, console, as_json, local and env.owned, "execution")
             return errors.OK
         if not as_json:
             console.print(f"Started {started['name']} on {request['EndpointName']}")
-        execution = follow(env.sfn, started["executionArn"], console, LOCAL_POLL_SECONDS if local else AWS_POLL_SECONDS,
-                           env.sleep)
+        execution = follow(env.sfn, started["executionArn"], console, poll_seconds(local), env.sleep)
     if as_json:
         print_json(execution)
     else:

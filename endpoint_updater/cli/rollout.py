@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -168,12 +167,8 @@ def execution_name(rollout: dict[str, Any]) -> str:
 
 def find_state_machine(cloudformation: Any, given: str | None) -> str:
     """--state-machine-arn, else $ENDPOINT_UPDATER_ROLLOUT_STATE_MACHINE_ARN, else the stack's output."""
-    if given:
-        return given
-    if os.environ.get(CLI_ROLLOUT_STATE_MACHINE_ENV):
-        return os.environ[CLI_ROLLOUT_STATE_MACHINE_ENV]
-    return workflow._stack_output(cloudformation, ROLLOUT_STATE_MACHINE_OUTPUT,
-                                  f"pass --state-machine-arn or set {CLI_ROLLOUT_STATE_MACHINE_ENV}")
+    return workflow.find_state_machine(cloudformation, given, ROLLOUT_STATE_MACHINE_OUTPUT,
+                                       CLI_ROLLOUT_STATE_MACHINE_ENV)
 
 
 def exit_code(outcomes: list[dict[str, Any]], status: str = "SUCCEEDED") -> int:
@@ -230,7 +225,14 @@ def follow(sfn: Any, arn: str, console: Console, interval: float,
 
 def register(group: click.Group) -> None:
     """Add `rollout plan` and `rollout start` to the command line (main.py calls this once it is defined)."""
-    from endpoint_updater.cli.main import common_options, environment, handled, print_json
+    from endpoint_updater.cli.main import (
+        announce_started,
+        common_options,
+        environment,
+        handled,
+        poll_seconds,
+        print_json,
+    )
 
     @group.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
     def rollout() -> None:
@@ -264,7 +266,7 @@ def register(group: click.Group) -> None:
         with environment(local, region, profile) as env:
             # What the rollout's first step would find: the updates of an earlier run of this rollout (by name), the
             # locks in the updates table.
-            rollout_arn = env.local_rollout_arn or find_state_machine(env.cloudformation, state_machine_arn)
+            rollout_arn = env.rollout_state_machine(state_machine_arn)
             if not local:
                 workflow.use_updates_table(env.cloudformation, None)
             try:
@@ -304,23 +306,14 @@ def register(group: click.Group) -> None:
         name = request.check_name(name) if name is not None else execution_name(given)
         console = Console(stderr=as_json)
         with environment(local, region, profile) as env:
-            arn = env.local_rollout_arn or find_state_machine(env.cloudformation, state_machine_arn)
+            arn = env.rollout_state_machine(state_machine_arn)
             started = workflow.start(env.sfn, arn, name, request.canonical_json(given))
             if not wait:
-                if as_json:
-                    print_json(started)
-                else:
-                    console.print(f"Started rollout {started['name']}\n{started['executionArn']}")
-                if local and env.owned:
-                    click.echo("endpoint-updater: note: the local emulator ends with this command; "
-                               "add --wait to follow the rollout to its end", err=True)
+                announce_started(started, console, as_json, local and env.owned, "rollout")
                 return errors.OK
             if not as_json:
                 console.print(f"Started rollout {started['name']}")
-            from endpoint_updater.cli.main import AWS_POLL_SECONDS, LOCAL_POLL_SECONDS
-
-            execution = follow(env.sfn, started["executionArn"], console,
-                               LOCAL_POLL_SECONDS if local else AWS_POLL_SECONDS, env.sleep)
+            execution = follow(env.sfn, started["executionArn"], console, poll_seconds(local), env.sleep)
         if as_json:
             print_json(execution["output"] if isinstance(execution.get("output"), dict) else execution)
         else:

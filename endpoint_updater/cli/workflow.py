@@ -35,13 +35,15 @@ STACK_MISSING_CODES = frozenset({"ValidationError", "ValidationException"})
 _ALREADY_EXISTS_ARN = re.compile(r"arn:[^'\s]+")
 
 
-def find_state_machine(cloudformation: Any, given: str | None) -> str:
-    """--state-machine-arn, else $ENDPOINT_UPDATER_STATE_MACHINE_ARN, else the stack's output."""
+def find_state_machine(cloudformation: Any, given: str | None, output: str = STATE_MACHINE_OUTPUT,
+                       variable: str = ARN_VARIABLE) -> str:
+    """--state-machine-arn, else the environment `variable` ($ENDPOINT_UPDATER_STATE_MACHINE_ARN for the update
+    state machine), else the stack's `output`."""
     if given:
         return given
-    if os.environ.get(ARN_VARIABLE):
-        return os.environ[ARN_VARIABLE]
-    return _stack_output(cloudformation, STATE_MACHINE_OUTPUT, f"pass --state-machine-arn or set {ARN_VARIABLE}")
+    if os.environ.get(variable):
+        return os.environ[variable]
+    return _stack_output(cloudformation, output, f"pass --state-machine-arn or set {variable}")
 
 
 def use_updates_table(cloudformation: Any, given: str | None) -> None:
