@@ -373,14 +373,8 @@ class LocalRunner:
             "Time": dt.datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)}])
         if answer.get("FailedEntryCount"):
             raise ValueError(f"PutEvents refused an endpoint event: {answer['Entries']}")
-        sqs = self._client("sqs")
         with self._endpoint_event_lock:
-            matched: list[dict[str, Any]] = []
-            while messages := sqs.receive_message(QueueUrl=self._endpoint_event_queue,
-                                                  MaxNumberOfMessages=10).get("Messages", []):
-                for message in messages:
-                    matched.append(json.loads(message["Body"]))
-                    sqs.delete_message(QueueUrl=self._endpoint_event_queue, ReceiptHandle=message["ReceiptHandle"])
+            matched = self._drain(self._endpoint_event_queue)
         for delivered in matched:
             self._resume(delivered, attempt=1)
 
@@ -403,16 +397,17 @@ class LocalRunner:
         answer = self._client("events").put_events(Entries=entries)
         if answer.get("FailedEntryCount"):
             raise ValueError(f"PutEvents refused entries: {answer['Entries']}")
+        return [self.deliver("start_update", event) for event in self._drain(self._trigger_queue)]
+
+    def _drain(self, queue: str) -> list[dict[str, Any]]:
+        """The events a rule sent to one of the runner's delivery queues, in order, taken off the queue."""
         sqs = self._client("sqs")
-        matched: list[dict[str, Any]] = []
-        while True:
-            messages = sqs.receive_message(QueueUrl=self._trigger_queue, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                break
+        events: list[dict[str, Any]] = []
+        while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
             for message in messages:
-                matched.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=self._trigger_queue, ReceiptHandle=message["ReceiptHandle"])
-        return [self.deliver("start_update", event) for event in matched]
+                events.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        return events
 
     @property
     def sfn(self) -> Any:
